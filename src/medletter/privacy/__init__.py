@@ -1,0 +1,1 @@
+"""Privacy: the offline guard, detection and pseudonymisation of patient information, leak audit."""
