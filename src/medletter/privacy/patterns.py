@@ -1,0 +1,249 @@
+"""Regular-expression building blocks for German (and English) clinical letters.
+
+Only patterns live here; the recognisers that use them are in :mod:`medletter.privacy.recognizers`.
+All patterns are for the ``regex`` module (variable-width look-behind) and are compiled *without*
+IGNORECASE: capitalisation is evidence in German text. Case-insensitive parts use ``(?i:...)``.
+"""
+
+from __future__ import annotations
+
+import regex as re
+
+from medletter.privacy import names_data as nd
+
+UC = r"A-ZÄÖÜÀ-ÖØ-ÞŠŽČĆĐŁŚŹŻŇŘĚ"
+LC = r"a-zäöüßà-öø-ÿšžčćđłśźżńęąřěůıç"
+CAPWORD = rf"[{UC}][{LC}]+(?:['’][{LC}]+)?(?:-[{UC}]?[{LC}]+)*"
+ALLCAPS = rf"[{UC}]{{2,}}(?:-[{UC}]{{2,}})*"
+INITIAL = rf"[{UC}][{LC}]?\."
+PARTICLE = r"(?i:von|van|de|der|den|zur|zu|di|da|del|della|le|la|du|ten|ter|vom|dos|das|bin|ibn|el|al|y)"
+NAMETOK = rf"(?:{CAPWORD}|{ALLCAPS}|{INITIAL})"
+PARTICLE_LEAD = r"(?:von|van|de|De|DE|di|da|del|della|du|ten|ter|VON|VAN)"
+
+# --- months -------------------------------------------------------------------------------------
+MONTHS_DE = (
+    "Januar", "Jänner", "Februar", "Feber", "März", "Maerz", "April", "Mai", "Juni", "Juli", "August",
+    "September", "Oktober", "November", "Dezember",
+)
+MONTHS_EN = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+    "November", "December",
+)
+MONTH_ABBR = ("Jan", "Feb", "Mär", "Mrz", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Okt", "Oct", "Nov", "Dez", "Dec")
+MONTH_NUM = {
+    **{m.lower(): i for i, m in enumerate(
+        ("januar", "februar", "märz", "april", "mai", "juni", "juli", "august", "september", "oktober",
+         "november", "dezember"), start=1)},
+    "jänner": 1, "feber": 2, "maerz": 3,
+    **{m.lower(): i for i, m in enumerate(MONTHS_EN, start=1)},
+    "jan": 1, "feb": 2, "mär": 3, "mrz": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+    "okt": 10, "oct": 10, "nov": 11, "dez": 12, "dec": 12,
+}
+MONTH_RE = "(?:" + "|".join(sorted(set(MONTHS_DE + MONTHS_EN), key=len, reverse=True)) + "|" + \
+    "(?:" + "|".join(MONTH_ABBR) + r")\.)"
+
+D = r"(?:0?[1-9]|[12]\d|3[01])"
+M = r"(?:0?[1-9]|1[0-2])"
+Y4 = r"(?:1[89]\d\d|20\d\d)"
+Y2 = r"\d\d"
+NB = r"(?<![\d.,:])(?<![A-Za-z]-)"  # not inside a longer number
+NA = r"(?!\d|,\d|\.\d|/\d)"  # not followed by more number
+
+DATE_PATTERNS: list[tuple[str, str, float]] = [
+    # 04.04.2029, 4.4.1997, 23.04 2029, 10. 03. 2043, 21/06/1967, 26 09.2033
+    ("dmy4", rf"{NB}{D}\s?[./]\s?{M}\s?[./ ]\s?{Y4}(?!\d)", 0.95),
+    ("dmy4x", rf"{NB}\d{{1,2}}\.\d{{1,2}}\.{Y4}(?!\d)", 0.8),
+    ("dmy4b", rf"{NB}{D} {M}\.{Y4}(?!\d)", 0.9),
+    ("dmy4-", rf"{NB}{D}-{M}-{Y4}(?!\d)", 0.9),
+    # 04.04.97, 5.7.54
+    ("dmy2", rf"{NB}{D}\.{M}\.{Y2}{NA}", 0.9),
+    ("dmy2/", rf"{NB}{D}/{M}/{Y2}{NA}", 0.8),
+    # ISO 2029-04-04
+    ("iso", rf"{NB}{Y4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?!\d)", 0.95),
+    # 19.3. (day and month, no year); not a time ("um 9.30.")
+    ("dm.", rf"{NB}(?<!\b(?:um|ab|bis|gegen|ca\.)\s){D}\.{M}\.(?![\d])(?!\s?-?\s?\d{{2,4}}\b)", 0.7),
+    # 27. März 2025, 13.Juli 2025, März 2029, Oktober\n2012, 4 March 2029, March 4, 2029
+    ("month", rf"(?<![{LC}{UC}])(?:{D}\.?\s?)?{MONTH_RE}(?:\s+{D}(?![\d.]),?)?(?:\s*{Y4}|\s+'?{Y2}(?!\d))?(?![{LC}{UC}])", 0.85),
+    # 04/2029, 8/2023, 02-04/2021, 07.2025
+    ("my4", rf"{NB}(?:{M}\s?[-–]\s?)?{M}\s?/\s?{Y4}(?!\d)", 0.9),
+    ("my4.", rf"{NB}(?:0[1-9]|1[0-2])\.{Y4}(?!\d)", 0.85),
+    # 11/28, 1/26 (month/2-digit year), not lymph-node counts "pN1 (2/15)" nor blood pressure
+    ("my2", rf"{NB}(?<![\d,]/)(?<!N\d[a-c]?\s?\(\s?)(?<!(?:NRS|VAS|NAS|Score|Punkte|ECOG|Grad|Visus)\s?:?\s?\(?\s?)(?<!RR\s?){M}/{Y2}(?![\d/.]|\s?(?:mmHg|mg|µg|ml|g\b|cm|mm|LK|Lymph|[Kk]noten|%))", 0.75),
+    # bare years 1900-2049 (not amounts, not parts of codes)
+    ("year", rf"(?<![\w.,/:#-])(?<!(?:ISO|DIN|EN|Nr\.?|No\.?|ICD|Tel\.?|Fax)\s?)(?:19\d\d|20[0-4]\d)(?!\d|,\d|\.\d|\s?(?:mg|ml|µg|mcg|g\b|kg|IE|I\.E\.|E\b|Gy|cGy|mm|cm|m\b|%|x\b|mal\b|Stück|U/|/µl|/mm|ms\b|Hz|kcal|Zyklen|Einheiten))", 0.6),
+    # the first day of a range: "vom 4. bis 18.10.21", "06-07.11.2024", "10 und 11.10.2033", "05.11-18.11.2024"
+    ("range", rf"{NB}(?:{D}\.{M}\.?|{D}\.?)(?=\s?(?:[-–/]|bis(?:\szum)?|und|u\.|&)\s?{D}\.\s?{M}\.)", 0.75),
+]
+
+# --- age ---------------------------------------------------------------------------------------
+AGE_PATTERNS: list[tuple[str, str, float]] = [
+    ("jährig", rf"(?<![\d.,])\d{{1,3}}(?=\s?[-–]?\s?(?:(?i:j\.|jährig|jahrig|jähr\.|jahre?\salt|jahren?\salt|-?jähr)|J\.|yo\b|-?year-old|\syears?\sold|\s?Lebensjahr))", 0.9),
+    ("lj", r"(?<![\d.,])\d{1,3}(?=\.\s?(?:Lj|LJ|Lebensjahr))", 0.85),
+    ("alter", r"(?<=(?i:\bAlter\s(?:von\s)?|\bim\sAlter\svon\s|\baged?\s|Alter:\s?))\d{1,3}(?![\d.,])", 0.85),
+    ("mit_an", r"(?<=\b(?:mit|im\sAlter\svon)\s)\d{1,3}(?=\s(?:an|J\.|Jahren)\b)", 0.75),
+    # "Frau Maier, 57 Jahre, ..." and "(57 J.)"
+    ("komma", r"(?<=[\w.],\s{1,2}|\(\s?)\d{1,3}(?=\s?(?:Jahre|J\.|jährig|years?|y/o)(?:\s?alt)?\s*[,;.)])", 0.8),
+]
+
+# --- identifiers -------------------------------------------------------------------------------
+ID_CUE = (
+    r"(?:\b(?i:Fall(?:-?\s?(?:nummer|nr\.?|zahl|no\.?))|FN|PIZ|Pat(?:ienten)?\.?[-\s]?(?:ID|Nr\.?|nummer)|"
+    r"Aufnahme-?\s?(?:nr\.?|nummer)|Vorgangs?-?\s?(?:nr\.?|nummer)|Auftrags-?\s?(?:nr\.?|nummer)|"
+    r"Befund-?\s?(?:nr\.?|nummer)|Eingangs-?\s?(?:nr\.?|nummer)|E-?Nr\.?|H-?Nr\.?|Journal-?\s?(?:nr\.?|nummer)|"
+    r"Labor-?\s?(?:nr\.?|nummer)|Proben-?\s?(?:nr\.?|nummer)|Einsende-?\s?(?:nr\.?|nummer)|"
+    r"SV-?\s?Nr\.?|SVNR|SV-Nummer|Sozialversicherungs-?\s?(?:nr\.?|nummer)|Vers(?:icherten)?-?\s?(?:nr\.?|nummer)|"
+    r"Versicherungs-?\s?(?:nr\.?|nummer)|KV-?\s?Nr\.?|Kassen-?\s?(?:nr\.?|nummer)|Mitglieds-?\s?(?:nr\.?|nummer)|"
+    r"MRN|Case\s?(?:ID|No\.?|number)|Patient\s?(?:ID|No\.?|number)|Hospital\s?number|Aktenzeichen|Az\.?|"
+    r"Kennung|Barcode)|\bID\b)"
+)
+ID_VALUE = r"(?=[\w/-]*\d)[A-Z]{0,5}[-/]?[\dA-Z][\w/-]*(?<![-/])"
+WARD_CUE = r"(?i:Station|Stat\.|Intensivstation|IMC|Zimmer|Zi\.?|Bett|Ward|Room|Ambulanz|Raum)"
+ID_PATTERNS: list[tuple[str, str, float]] = [
+    ("cued", rf"(?<={ID_CUE}\s?[:.#]?\s{{0,3}})(?:{ID_VALUE})", 0.9),
+    ("ward", rf"(?<=\b{WARD_CUE}\s?:?\s{{0,3}})(?=[\w-]*\d)[A-Z]{{0,5}}-?\d{{1,5}}[A-Za-z]?\b", 0.75),
+    ("ward_auf", rf"(?<=\b(?:auf|nach|von|zuvor\sauf)\s)(?=[A-Z]{{2,6}}-?\d)[A-Z]{{2,6}}-?\d{{1,3}}\b", 0.6),
+    ("longnum", r"(?<![\d.,/+-])(?<!\+\d{1,3}\s?)\d{7,}(?!\d|,\d|\.\d)", 0.6),
+    ("kvnr", r"\b[A-Z]\d{9}\b", 0.7),
+    ("journal", r"(?<![\d.,/])\d{4,6}[a-z]?/(?:19|20)?\d\d(?![\d/])", 0.6),
+    ("alnum", r"\b[A-Z]{1,3}-\d{6,}\b", 0.7),
+]
+
+# --- phone / fax -------------------------------------------------------------------------------
+PHONE_NUM = (
+    r"(?:\+\s?\d{1,3}\s?(?:\(0\)\s?)?)?(?:\(\s?0?\d{1,6}\s?\)|\d{2,6})"
+    r"(?:(?:\s?[/-]\s?|\s)\d{1,8}){0,4}(?:\s?(?:-|o\.|oder|/)\s?\d{2,5})?"
+)
+PHONE_CUE = r"(?i:\bTel(?:efon)?(?:\.?\s?-?Nr)?|\bFon|\bPhone|\bMobil(?:telefon)?|\bHandy|\bDurchwahl|\bNummer|\bRückruf(?:\sunter)?|\berreichbar\sunter|\bunter|\bInfo|\bSekretariat|\bPforte|\bZentrale|\bTelefonnummer|\bcall|\bT)"
+FAX_CUE = r"(?i:\bFax|\bTelefax|\bFaxnummer|\bF)"
+PHONE_PATTERNS: list[tuple[str, str, float]] = [
+    ("cued", rf"(?<={PHONE_CUE}\.?:?\s{{0,3}})(?<!{FAX_CUE}\.?:?\s{{0,3}}){PHONE_NUM}(?<=\d)", 0.85),
+    ("intl", rf"(?<![\w+])\+\s?\d{{1,3}}\s?(?:\(0\)\s?)?(?:\(\d{{1,6}}\)|\d{{1,6}})(?:(?:\s?[/-]\s?|\s)\d{{1,8}}){{1,4}}", 0.75),
+    ("trunk", r"(?<![\w.,/+-])\(?0\d{2,5}\)?\s?[/-]?\s?\d{3,}(?:[\s-]\d{2,})*(?![\d.,])", 0.5),
+]
+FAX_PATTERNS: list[tuple[str, str, float]] = [
+    ("cued", rf"(?<={FAX_CUE}\.?:?\s{{0,3}}){PHONE_NUM}(?<=\d)", 0.9),
+]
+
+# --- address -----------------------------------------------------------------------------------
+STREET_SUFFIX = (
+    r"(?:straße|strasse|strße|str\.|Straße|Strasse|Str\.|gasse|Gasse|weg|Weg|allee|Allee|platz|Platz|ring|"
+    r"damm|ufer|Ufer|pfad|steig|kamp|chaussee|Chaussee|markt|Markt|graben|stieg|wall|twiete|"
+    r"landstraße|Landstraße|promenade|Promenade|hof|berg|garten|anger|"
+    r"siedlung|Siedlung|park|Park|brücke|Brücke|street|Street|road|Road|avenue|Avenue)"
+)
+HOUSE_NO = r"\d{1,4}(?:[ ]?[a-zA-Z](?![\w-]))?(?:[ ]?[-/][ ]?\d{1,4}[a-z]?)?"
+STREET_HEAD = (
+    rf"(?:(?:Am|An\s(?:der|dem|den)|Im|In\s(?:der|den)|Auf\s(?:dem|der)|Zum|Zur|Unter\s(?:den|der)|"
+    rf"Hinter\s(?:der|dem)|Vor\s(?:dem|der)|Alte[rn]?|Neue[rn]?|Große[rn]?|Kleine[rn]?|Obere[rn]?|Untere[rn]?|"
+    rf"[{UC}][{LC}]+(?:er|e|sche|ische|ner))[ ])?"
+)
+STREET_NAME = (
+    rf"(?:{STREET_HEAD}[{UC}][{LC}{UC}-]*{STREET_SUFFIX}(?![{LC}])|"
+    rf"[{UC}][{LC}]+(?:er|e|sche|ische|ner)[ ](?:Str\.|Straße|Strasse|Gasse|Weg|Allee|Platz|Ring|Damm|Chaussee|Landstraße|Steig)(?![{LC}]))"
+)
+ZIP = r"(?:(?:D|A|CH|DE|AT)\s?-\s?)?\d{4,5}"
+CITY_NAME = (
+    rf"(?:(?:Bad|St\.|Sankt|Neu|Groß|Klein|Markt|Hansestadt|Lutherstadt)\s)?(?:{CAPWORD}|{ALLCAPS})"
+    rf"(?:\s(?:am|an\sder|im|in\sder|ob\sder|bei|vor\sder|a\.\s?d\.|an\sder)\s(?:{CAPWORD}))?(?:\s?\((?:{CAPWORD})\))?"
+    rf"(?:-(?:{CAPWORD}|{ALLCAPS}))?"
+)
+
+# --- titles ------------------------------------------------------------------------------------
+_TITLE_HEAD = (
+    r"(?:(?i:o\.\s?)?(?i:Univ\.?)\s?-?\s?(?i:Prof\.)|(?i:Prof\.)|PD|(?i:Priv\.?\s?-?\s?Doz\.)|(?i:Univ\.?-?Doz\.)|"
+    r"(?i:Doz\.)|DDr\.|(?i:Dr\.?[ªa]?(?:-?in)?(?=[\s.,]|$)\.?)|Drs\.|Prim\.|Mag\.(?:\s?(?i:rer\.\s?nat\.|pharm\.|phil\.))?|"
+    r"Dipl\.\s?-?\s?(?:Ing|Psych|Päd|Med|Kfm)\.|Ass\.\s?(?=Dr)|MUDr\.|Prof(?=\s)|DGKS|DGKP|"
+    r"Dr(?=\s[A-ZÄÖÜ])|Professor(?:in)?(?=\s[A-ZÄÖÜ]))"
+)
+_TITLE_TAIL = (
+    r"(?:(?i:med\.?(?:\s?univ(?:ers?)?\.)?|dent\.|vet\.|rer\.\s?nat\.|rer\.\s?medic\.|phil\.|mult\.|univ(?:ers)?\.|"
+    r"habil\.|sc\.\s?hum\.)|(?i:univ(?:ers?)?\.)|Dr\.?[ªa]?(?:-?in)?(?=[\s.,]|$)\.?|DDr\.|Prof\.|PD)"
+)
+TITLE = rf"{_TITLE_HEAD}(?:\s{{0,2}}{_TITLE_TAIL})*"
+POST_TITLE = r"(?:MD|PhD|MBA|M\.?Sc\.?|Msc|B\.?Sc\.?|MPH|FEBU|FACS|FRCS|Dr\.(?:\s?med\.)?)"
+
+ROLE = (
+    r"(?:OA|OÄ|Oberarzt|Oberärztin|Chefarzt|Chefärztin|Assistenzarzt|Assistenzärztin|Stationsarzt|Stationsärztin|"
+    r"Stationsärztin|Facharzt|Fachärztin|FA|FÄ|FÄ\.|Hausarzt|Hausärztin|Konsiliararzt|Konsil|DGKS|DGKP|Schwester|"
+    r"Pfleger|Psychologin|Psychologe|Physiotherapeutin|Physiotherapeut|Ergotherapeutin|Ergotherapeut|Logopädin|"
+    r"Logopäde|Sozialarbeiterin|Sozialarbeiter|Orthoptistin|Orthoptist|OT|Untersucher|Untersucherin|"
+    r"Geschrieben\svon|[Dd]iktiert\svon|dikt\.\sArzt|gez\.|Arzt|Ärztin|Vorstand|Direktorin|Direktor|Leiterin|Leiter|"
+    r"Klinikdirektorin|Klinikdirektor|Klinikvorstand|Primaria|Primarius|Primar|Ltd\.\s?OA|Ltd\.\s?OÄ|Assistenz|"
+    r"Befundet\svon|Befunder|Supervisor|Consultant|Registrar|Attending|Resident|Kollegin|Kollege|Kollegen|"
+    r"Mitbeurteilung|Anwesend|Vidiert|Freigegeben\svon|freigegeben\svon)"
+)
+RELATIVE = (
+    r"(?:Ehemann|Ehefrau|Ehemannes|Ehepartner|Ehepartnerin|Lebensgefährte|Lebensgefährtin|Partner|Partnerin|"
+    r"Tochter|Sohn|Sohnes|Mutter|Vater|Bruder|Schwester|Enkel|Enkelin|Onkel|Tante|Nichte|Neffe|Schwiegersohn|"
+    r"Schwiegertochter|Schwiegermutter|Schwiegervater|Betreuer|Betreuerin|Vormund|husband|wife|daughter|son|"
+    r"mother|father|brother|sister)"
+)
+SALUTE = r"(?:Frau|Fr\.|Herrn|Herr|Hr\.|Hrn\.|Mrs\.?|Mr\.?|Ms\.?|Mx\.?|Miss|Fräulein)"
+BIRTH_CUE = r"(?:\(?\s?\*|(?i:geb\.|geboren|geb\.\s?am|geb\.?:|born|DOB|d\.o\.b\.|date\sof\sbirth|Geburtsdatum))"
+
+# --- hospitals / organisations -------------------------------------------------------------------
+HOSP_CORE = (
+    r"(?:[\w.-]*(?:[Kk]linik(?:um|en)?|[Kk]rankenhaus|[Ss]pital|[Hh]ospital|KLINIK(?:UM|EN)?|KRANKENHAUS|SPITAL|"
+    r"Krankenanstalt(?:en)?(?:verbund)?|[Uu]niklinik\w*|UNIKLINIK\w*|Reha(?:bilitations)?-?[Zz]entrum|Charité|"
+    r"[Kk]linikverbund|Heilstätte|Sanatorium|Lazarett|Medizinisches\sVersorgungszentrum|MVZ|KH)\b)"
+)
+GENERIC_HOSP = frozenset(
+    w.lower() for w in (
+        "Klinik Klinikum Kliniken Krankenhaus Spital Hospital KH Uniklinik Uniklinikum Universitätsklinik "
+        "Universitätsklinikum Universitätskliniken Kreiskrankenhaus Kreisklinik Kreisklinikum Landeskrankenhaus "
+        "Landesklinikum Bezirkskrankenhaus Stadtklinik Stadtkrankenhaus Kinderklinik Frauenklinik Augenklinik "
+        "Hautklinik Tagesklinik Privatklinik Fachklinik Akutklinik Rehaklinik Rehabilitationsklinik Lehrkrankenhaus "
+        "Akutkrankenhaus Krankenhäuser Kliniken Poliklinik Spitäler Reha-Zentrum Rehazentrum Rehabilitationszentrum "
+        "Fachkrankenhaus Notfallklinik Tagesklinik Klinikverbund Krankenanstalt Krankenanstalten MVZ Heimatklinik "
+        "Partnerklinik Belegklinik Nachbarklinik Spezialklinik Schwerpunktkrankenhaus Allgemeinkrankenhaus "
+        "Zentralklinik Zentralkrankenhaus Herzklinik Kinderkrankenhaus Hochschulklinik Hochschulambulanz "
+        "Frauenklinikum Kinderspital Landesklinik Bezirksklinik Bezirksklinikum Kreisspital Landesspital Stadtspital"
+    ).split()
+)
+ORG_INSURERS = (
+    r"(?:AOK(?:\s(?:Bayern|Plus|Nordost|Nordwest|Niedersachsen|Rheinland(?:/Hamburg)?|Hessen|Baden-Württemberg|"
+    r"Bremen(?:/Bremerhaven)?|Sachsen-Anhalt))?|Barmer(?:\sGEK)?|DAK(?:-Gesundheit)?|Techniker\sKrankenkasse|"
+    r"IKK(?:\s\w+)?|BKK(?:\s\w+)?|KKH|HEK|hkk|HUK-COBURG|ÖGK|BVAEB|BVA|SVS|SVA|[WNOST]GKK|GKK|Debeka|DKV|"
+    r"Allianz|AXA|Signal\sIduna|Knappschaft|Continentale|Gothaer|Generali|Helvetia|CSS|Helsana|Sanitas|SWICA)"
+)
+ORG_CUE = r"(?i:Versicherung|Krankenkasse|Kasse|Kostenträger|Versicherungsträger|Krankenversicherung|insurance|Arbeitgeber|Employer)"
+
+# --- professions -------------------------------------------------------------------------------
+PROFESSION_CUE = (
+    r"(?:gelernte[rs]?|ausgebildete[rs]?|arbeitet(?:e)?(?:\s\w+)?\sals|tätig\sals|war\sals|Beruf:?|von\sBeruf|"
+    r"Tätigkeit\sals|Ausbildung\s(?:zum|zur|als)|beschäftigt\sals|ehemalige[rs]?|pensionierte[rs]?|"
+    r"berentete[rs]?|selbstständige[rs]?|selbständige[rs]?|angestellte[rs]?|works\sas\san?|worked\sas\san?|"
+    r"occupation:?|profession:?)"
+)
+PROFESSIONS = (
+    "Lehrer Lehrerin Maurer Bäcker Bäckerin Metzger Schreiner Tischler Elektriker Installateur Mechaniker "
+    "Kfz-Mechaniker Schlosser Landwirt Landwirtin Bauer Bäuerin Verkäufer Verkäuferin Kaufmann Kauffrau "
+    "Bürokaufmann Bürokauffrau Industriekaufmann Bankkaufmann Sekretärin Buchhalter Buchhalterin Ingenieur "
+    "Ingenieurin Informatiker Informatikerin Programmierer Architekt Architektin Anwalt Anwältin Rechtsanwalt "
+    "Rechtsanwältin Richter Richterin Polizist Polizistin Polizeibeamter Soldat Soldatin Feuerwehrmann "
+    "Krankenschwester Krankenpfleger Altenpfleger Altenpflegerin Pflegekraft Erzieher Erzieherin Friseur "
+    "Friseurin Koch Köchin Kellner Kellnerin Busfahrer Taxifahrer Lkw-Fahrer Berufskraftfahrer Fahrer "
+    "Postbote Briefträger Hausfrau Hausmann Rentner Rentnerin Pensionist Pensionistin Student Studentin "
+    "Schüler Schülerin Beamter Beamtin Lehrling Azubi Journalist Journalistin Musiker Musikerin Künstler "
+    "Künstlerin Schauspieler Schauspielerin Apotheker Apothekerin Zahnarzt Zahnärztin Tierarzt Tierärztin "
+    "Physiotherapeut Physiotherapeutin Steuerberater Steuerberaterin Unternehmer Unternehmerin Hausmeister "
+    "Gärtner Gärtnerin Maler Malerin Lackierer Dachdecker Zimmermann Fliesenleger Klempner Schneider "
+    "Schneiderin Reinigungskraft Putzfrau Lagerarbeiter Lagerist Fabrikarbeiter Bauarbeiter Arbeiter "
+    "Arbeiterin Angestellter Angestellte Bankangestellter Bankangestellte Verwaltungsangestellte "
+    "Pfarrer Pastor Pastorin Sozialarbeiter Sozialarbeiterin Psychologe Psychologin Chemiker Chemikerin "
+    "Physiker Physikerin Biologe Biologin Winzer Winzerin Förster Fischer Bergmann Bergarbeiter Pilot "
+    "Pilotin Stewardess Flugbegleiterin Zugführer Lokführer Kassiererin Kassierer Florist Floristin "
+    "Optiker Optikerin Goldschmied Uhrmacher Juwelier Dolmetscher Dolmetscherin Übersetzer Übersetzerin "
+    "teacher nurse engineer farmer driver lawyer accountant mechanic electrician carpenter plumber"
+).split()
+
+
+def alt(words) -> str:
+    """An alternation of literal words, longest first."""
+    return "(?:" + "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)) + ")"
+
+
+CITY_LIST_RE = alt(nd.CITIES)
+COUNTRY_RE = alt(nd.COUNTRIES)
+FIRST_NAME_RE = alt(nd.FEMALE_FIRST + nd.MALE_FIRST)
+PROFESSION_RE = alt(PROFESSIONS)
