@@ -1,0 +1,130 @@
+"""Letter generation with the transformers backend: base model, or base + LoRA adapter (merged).
+
+Batched (left padding, prompts sorted by length), greedy by default, stops at every end marker
+the tokenizer knows (Llama-3: ``<|eot_id|>`` and ``<|end_of_text|>``). Each letter records its
+latency and tokens/s.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from medletter.dataset import encode_prompt, prompt_text, stop_token_ids
+from medletter.records import Record
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Draft:
+    case_id: str
+    patient_id: str
+    system: str
+    style: str
+    lang: str
+    text: str
+    new_tokens: int
+    stopped: bool
+    """True if the model ended the letter itself (a stop token), False if cut at max_new_tokens."""
+    latency_s: float
+    """Wall time of the batch this letter was generated in."""
+    tokens_per_s: float
+    """This letter's new tokens / its batch's wall time."""
+    batch_size: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def generate_letters(
+    model,
+    tokenizer,
+    records: list[Record],
+    style: str,
+    lang: str,
+    system: str,
+    max_new_tokens: int = 512,
+    batch_size: int = 8,
+    do_sample: bool = False,
+    temperature: float = 0.7,
+    top_p: float = 0.9,
+    progress=None,
+    repetition_penalty: float | None = None,
+) -> list[Draft]:
+    import torch
+
+    stops = stop_token_ids(tokenizer)
+    prompts = [encode_prompt(tokenizer, prompt_text(tokenizer, r.case, style, lang)) for r in records]
+    order = sorted(range(len(records)), key=lambda i: len(prompts[i]))
+    drafts: dict[int, Draft] = {}
+    device = next(model.parameters()).device
+    for b in range(0, len(order), batch_size):
+        idx = order[b : b + batch_size]
+        n = max(len(prompts[i]) for i in idx)
+        ids = torch.full((len(idx), n), tokenizer.pad_token_id, dtype=torch.long)
+        att = torch.zeros((len(idx), n), dtype=torch.long)
+        for row, i in enumerate(idx):
+            p = prompts[i]
+            ids[row, n - len(p) :] = torch.tensor(p)
+            att[row, n - len(p) :] = 1
+        kwargs = dict(
+            max_new_tokens=max_new_tokens,
+            do_sample=do_sample,
+            eos_token_id=stops,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+        if do_sample:
+            kwargs.update(temperature=temperature, top_p=top_p)
+        else:
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        if repetition_penalty:
+            kwargs["repetition_penalty"] = repetition_penalty
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            out = model.generate(input_ids=ids.to(device), attention_mask=att.to(device), **kwargs)
+        dt = time.perf_counter() - t0
+        for row, i in enumerate(idx):
+            new = out[row, n:].tolist()
+            stopped = False
+            for k, t in enumerate(new):
+                if t in stops:
+                    new = new[:k]
+                    stopped = True
+                    break
+            while new and new[-1] == tokenizer.pad_token_id:
+                new.pop()
+            text = tokenizer.decode(new, skip_special_tokens=True).strip()
+            r = records[i]
+            drafts[i] = Draft(
+                case_id=r.case.case_id, patient_id=r.case.patient.patient_id, system=system, style=style, lang=lang,
+                text=text, new_tokens=len(new), stopped=stopped, latency_s=round(dt, 3),
+                tokens_per_s=round(len(new) / dt, 2) if dt else 0.0, batch_size=len(idx),
+            )
+        if progress is not None:
+            progress(len(idx))
+    return [drafts[i] for i in range(len(records))]
+
+
+def load_run(run_dir: str | Path, base_only: bool = False, dtype: str = "auto"):
+    """Model and tokenizer of a training run (``runs/NAME``): base + merged adapter, or the base alone."""
+    import yaml
+
+    from medletter.models import load_for_inference, load_tokenizer, resolve_model
+
+    run = Path(run_dir)
+    cfg_file = run / "config.yaml"
+    if not cfg_file.is_file():
+        raise FileNotFoundError(f"{run}: not a training run (no config.yaml); train first with `medletter train`")
+    cfg = yaml.safe_load(cfg_file.read_text(encoding="utf-8"))
+    base = resolve_model(cfg["model"])
+    adapter = None if base_only else run / "adapter"
+    if adapter is not None and not (adapter / "adapter_config.json").is_file():
+        raise FileNotFoundError(f"{run}: no adapter/ (training did not finish?)")
+    tok_dir = run / "tokenizer" if (run / "tokenizer").is_dir() else base
+    tok = load_tokenizer(tok_dir)
+    tok.padding_side = "left"
+    model = load_for_inference(base, adapter, dtype=dtype)
+    return model, tok, cfg

