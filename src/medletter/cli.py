@@ -22,6 +22,15 @@ app = typer.Typer(
     help="Fine-tune a local LLM on a radiation-oncology department's letters and draft new ones. Nothing leaves the hospital.",
 )
 console = Console(stderr=True)
+
+
+def _mount_subapps() -> None:
+    from medletter.privacy.cli import deid_app
+
+    app.add_typer(deid_app, name="deid", help="De-identify records: detect and replace patient information; measure it.")
+
+
+_mount_subapps()
 log = logging.getLogger("medletter")
 
 
@@ -106,6 +115,170 @@ def synth(
     records = synth_mod.generate_corpus(n, seed=seed, lang=lang, style=None if style == "mixed" else style)
     write_jsonl(out, records)
     console.print(f"wrote {len(records)} cases with letters to {out}", highlight=False)
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option("--data", help="Corpus JSONL (cases with reference letters; an optional split column is kept)")],
+    run: Annotated[Path, typer.Option("--run", help="Run folder, e.g. runs/NAME")],
+    config: Annotated[str, typer.Option(help="Preset name (cpu-demo, llama3-8b-48gb) or YAML file")] = "cpu-demo",
+    model: Annotated[Optional[str], typer.Option(help="gemma-3-270m or a local Hugging Face model folder")] = None,
+    quantization: Annotated[Optional[str], typer.Option(help="nf4 (QLoRA) or none (plain LoRA)")] = None,
+    epochs: Annotated[Optional[float], typer.Option(help="Override epochs")] = None,
+    max_steps: Annotated[Optional[int], typer.Option(help="Override: stop after this many optimiser steps")] = None,
+    learning_rate: Annotated[Optional[float], typer.Option("--lr", help="Override learning rate")] = None,
+    style: Annotated[Optional[str], typer.Option(help="Style named in the prompt (default: each letter's own)")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the newest checkpoint in RUN/checkpoints")] = False,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Train on the good lines; write bad ones to a rejects file")] = False,
+) -> None:
+    """QLoRA fine-tuning: writes RUN/{config.yaml, adapter/, tokenizer/, checkpoints/, metrics.jsonl, data/}."""
+    from medletter.train import load_config, prepare_data
+    from medletter.train import train as run_training
+
+    records = _records_or_exit(data, skip_invalid)
+    try:
+        cfg = load_config(config, {"model": model, "quantization": quantization, "epochs": epochs, "max_steps": max_steps,
+                                   "learning_rate": learning_rate, "style": style})
+    except (FileNotFoundError, ValueError) as e:
+        _fail(str(e))
+    splits = prepare_data(records, cfg, run)
+    console.print(f"split by patient: {len(splits['train'])} train, {len(splits['validation'])} validation, {len(splits['test'])} test cases -> {run / 'data'}", highlight=False)
+    summary = run_training(cfg, splits, run, resume=resume)
+    console.print_json(json.dumps(summary))
+    console.print(f"adapter: {run / 'adapter'}", highlight=False)
+
+
+@app.command()
+def generate(
+    run: Annotated[Path, typer.Option("--run", help="Run folder of `medletter train`")],
+    cases: Annotated[Path, typer.Option("--cases", help="Cases JSONL (letters, if present, are ignored)")],
+    out: Annotated[Path, typer.Option("--out", help="Output letters JSONL")],
+    base_only: Annotated[bool, typer.Option("--base-only", help="Use the base model without the adapter")] = False,
+    max_new_tokens: Annotated[int, typer.Option(min=1, help="Longest letter in tokens")] = 640,
+    batch_size: Annotated[int, typer.Option(min=1, help="Letters generated together")] = 8,
+    style: Annotated[Optional[str], typer.Option(help="Style to ask for (default: the run's training style)")] = None,
+    lang: Annotated[Optional[str], typer.Option(help="de or en (default: the run's)")] = None,
+    sample: Annotated[bool, typer.Option("--sample", help="Sample instead of greedy decoding")] = False,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid")] = False,
+) -> None:
+    """Draft letters for cases with the fine-tuned (or base) model; records latency and tokens/s per letter."""
+    from medletter.generate import generate_letters, load_run
+    from medletter.jsonl import write_jsonl
+
+    records = _records_or_exit(cases, skip_invalid)
+    try:
+        model_, tok, cfg = load_run(run, base_only=base_only)
+    except FileNotFoundError as e:
+        _fail(str(e))
+    style = style or cfg.get("style") or cfg.get("train_style") or "default"
+    lang = lang or cfg.get("lang", "de")
+    drafts = generate_letters(model_, tok, records, style, lang, "base" if base_only else "finetuned",
+                              max_new_tokens=max_new_tokens, batch_size=batch_size, do_sample=sample)
+    write_jsonl(out, [d.to_dict() for d in drafts])
+    tps = sum(d.new_tokens for d in drafts) / max(1e-9, sum(d.latency_s / d.batch_size for d in drafts))
+    console.print(f"wrote {len(drafts)} letters to {out} ({tps:.1f} tokens/s overall)", highlight=False)
+
+
+@app.command()
+def evaluate(
+    cases: Annotated[Path, typer.Option("--cases", help="Test cases JSONL with reference letters")],
+    system: Annotated[list[str], typer.Option("--system", help="NAME=letters.jsonl; repeat for each system to compare")],
+    out_dir: Annotated[Path, typer.Option("--out-dir", help="Where eval.json and report.html go")],
+    title: Annotated[str, typer.Option(help="Report title")] = "medletter evaluation",
+) -> None:
+    """ROUGE (German-aware) with bootstrap intervals, section coverage and fact checks; eval.json + report.html."""
+    from medletter.evaluate import evaluate_systems, load_drafts
+    from medletter.evaluate.report import write_report
+    from medletter.jsonl import RecordsError, atomic_writer, write_jsonl
+
+    records = _records_or_exit(cases, False)
+    systems = {}
+    for spec in system:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            _fail(f"--system takes NAME=letters.jsonl, got {spec!r}")
+        try:
+            systems[name] = load_drafts(path)
+        except RecordsError as e:
+            _fail(str(e))
+        except KeyError as e:
+            _fail(f"{path}: rows need case_id and text ({e} missing)")
+    ev, rows = evaluate_systems(records, systems)
+    with atomic_writer(out_dir / "eval.json") as f:
+        json.dump(ev, f, indent=2)
+    write_jsonl(out_dir / "eval_letters.jsonl", rows)
+    report = write_report(out_dir / "report.html", ev, rows, records, systems, title=title)
+    _print_eval(ev)
+    console.print(f"eval: {out_dir / 'eval.json'}\nreport: {report}", highlight=False)
+
+
+def _print_eval(ev: dict) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"{ev['n_test_cases']} test cases")
+    t.add_column("metric")
+    names = list(ev["systems"])
+    for n in names:
+        t.add_column(n, justify="right")
+    for m in ("rouge1", "rouge2", "rougeL", "rougeLsum", "section_coverage", "all_sections", "fact_recall", "unsupported_facts_per_letter"):
+        t.add_row(m, *[f"{ev['systems'][n][m]['mean']:.3f}" for n in names])
+    console.print(t)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Run folder")] = Path("runs/demo"),
+    n_train: Annotated[int, typer.Option(help="Training cases")] = 120,
+    n_test: Annotated[int, typer.Option(help="Held-out test cases (split by patient)")] = 24,
+    n_validation: Annotated[int, typer.Option(help="Validation cases")] = 6,
+    seed: Annotated[int, typer.Option(help="Seed of corpus and training")] = 1,
+    style: Annotated[str, typer.Option(help="The department's letter style")] = "uniklinik",
+    config: Annotated[str, typer.Option(help="Training preset or YAML file")] = "cpu-demo",
+    max_steps: Annotated[Optional[int], typer.Option(help="Cut training short (for a quick look)")] = None,
+) -> None:
+    """The paper's comparison end to end on the CPU: synthesise -> de-identify -> QLoRA -> generate (base, fine-tuned) -> evaluate -> report."""
+    from medletter.demo import run_demo
+
+    report = run_demo(out, n_train=n_train, n_test=n_test, n_validation=n_validation, seed=seed, style=style,
+                      config=config, max_steps=max_steps, console=console)
+    console.print(f"\n[bold]report:[/bold] {report.resolve()}", highlight=False)
+
+
+@app.command()
+def audit(
+    run: Annotated[Path, typer.Option("--run", help="Run folder of `medletter train` (its data/ holds the splits)")],
+    cases: Annotated[Optional[Path], typer.Option("--cases", help="Held-out cases to draft letters for (default: RUN/data/test.jsonl)")] = None,
+    letters: Annotated[Optional[Path], typer.Option("--letters", help="Audit these generated letters instead of generating new ones")] = None,
+    training_data: Annotated[Optional[Path], typer.Option("--training-data", help="Original (not pseudonymised) training records, if the run trained on pseudonymised ones")] = None,
+    max_new_tokens: Annotated[int, typer.Option(min=1)] = 640,
+    batch_size: Annotated[int, typer.Option(min=1)] = 12,
+    out: Annotated[Optional[Path], typer.Option("--out", help="audit.json (default: RUN/audit.json)")] = None,
+) -> None:
+    """Leak audit: draft letters for held-out cases and report every training patient's name, birth date, address or ID in them."""
+    from medletter.generate import generate_letters, load_run
+    from medletter.jsonl import atomic_writer, read_jsonl
+    from medletter.privacy.audit import audit_letters
+
+    cases = cases or run / "data" / "test.jsonl"
+    held_out = _records_or_exit(cases, False)
+    trained = _records_or_exit(run / "data" / "train.jsonl", False) + _records_or_exit(run / "data" / "validation.jsonl", False)
+    original = _records_or_exit(training_data, False) if training_data else trained
+    if letters:
+        texts = [(r["case_id"], r["text"]) for r in read_jsonl(letters)]
+    else:
+        model_, tok, cfg = load_run(run)
+        drafts = generate_letters(model_, tok, held_out, cfg.get("style") or cfg.get("train_style", "default"), cfg.get("lang", "de"),
+                                  "finetuned", max_new_tokens=max_new_tokens, batch_size=batch_size)
+        texts = [(d.case_id, d.text) for d in drafts]
+    result = audit_letters(texts, original, trained if training_data else None, {r.case.case_id: r for r in held_out})
+    target = out or run / "audit.json"
+    with atomic_writer(target) as f:
+        json.dump(result, f, indent=2, ensure_ascii=False)
+    console.print(f"{result['letters_checked']} letters, {result['training_patients']} training patients: "
+                  f"{result['n_leaks']} leak(s) in {result['letters_with_leaks']} letter(s); "
+                  f"{result['n_surrogates_reproduced']} surrogate identifiers reproduced -> {target}", highlight=False)
+    if result["n_leaks"]:
+        raise typer.Exit(3)
 
 
 def main() -> None:  # pragma: no cover
