@@ -143,11 +143,21 @@ def test_dev_set_regression_floor():
     from medletter.privacy.deid_eval import evaluate_gold
 
     res = evaluate_gold(DEV)
-    assert res["overall"]["recall"] >= 0.95
+    # the goal on the development set
+    assert res["overall"]["recall"] >= 0.98
     assert res["overall"]["precision"] >= 0.85
-    assert res["labels"]["NAME_PATIENT"]["recall"] >= 0.95
-    assert res["labels"]["DATE"]["recall"] >= 0.95
+    for label in ("NAME_PATIENT", "DATE", "ID"):
+        assert res["labels"][label]["recall"] >= 0.99, label
     assert "overlap" in res["overlap_rule"]
+
+
+def test_unit_suffixes_and_certificates_are_ids():
+    text = "Station: Kardiologie C /\nZi: 12\nStationsarzt Intensiv III\nZertifiziert nach ISO 13485:2016\nDie Station A war voll."
+    spans = detect(text)
+    assert any(s.label == "ID" and s.text == "C" for s in spans)
+    assert any(s.label == "ID" and "III" in s.text for s in spans)
+    assert any(s.label == "ID" and "13485" in s.text for s in spans)
+    assert not any(s.text == "A" for s in spans), "a letter inside running text is not a unit ID"
 
 
 def test_eval_scoring_rule():

@@ -96,7 +96,7 @@ def test_few_steps_lower_loss_on_fixed_batch(tiny_llama, tok, corpus_records):
 
     model = get_peft_model(load_for_training(tiny_llama, "nf4", "fp32"), LoraConfig(r=8, lora_alpha=16, target_modules="all-linear", task_type="CAUSAL_LM"))
     batch = collate([encode_record(tok, r, "uniklinik", "de", 1024) for r in corpus_records[:2]], tok.pad_token_id)
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=3e-3)
     losses = []
     for _ in range(6):
         loss = model(**batch).loss
@@ -104,7 +104,7 @@ def test_few_steps_lower_loss_on_fixed_batch(tiny_llama, tok, corpus_records):
         opt.step()
         opt.zero_grad()
         losses.append(loss.item())
-    assert losses[-1] < losses[0] - 0.1, losses
+    assert losses[-1] < losses[0] - 1.0, losses
     assert all(b < a for a, b in zip(losses, losses[1:])), losses
 
 
@@ -144,3 +144,15 @@ def test_generation_stops_at_eot(tiny_llama, tok, corpus_records):
     drafts2 = generate_letters(model2, tok, corpus_records[:2], "uniklinik", "de", "tiny", max_new_tokens=7, batch_size=2)
     assert all((not d.stopped) and d.new_tokens == 7 and d.text for d in drafts2)
     assert drafts2[0].latency_s > 0 and drafts2[0].tokens_per_s > 0
+
+
+def test_resume_continues_from_checkpoint(tmp_path, tiny_llama, corpus_records):
+    run = tmp_path / "run-resume"
+    cfg = _cfg(tiny_llama, max_steps=4, save_steps=2, quantization="none")
+    splits = prepare_data(corpus_records, cfg, run)
+    train(cfg, splits, run)
+    cfg6 = _cfg(tiny_llama, max_steps=6, save_steps=2, quantization="none")
+    summary = train(cfg6, splits, run, resume=True)
+    assert summary["resumed_from"] == "checkpoint-4" and summary["steps"] == 6
+    steps = [json.loads(l)["step"] for l in (run / "metrics.jsonl").read_text().splitlines() if "loss" in json.loads(l)]
+    assert steps[-2:] == [5, 6], steps

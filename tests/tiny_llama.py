@@ -52,5 +52,10 @@ def build_model(out_dir: Path, vocab_size: int, seed: int = 0):
         num_key_value_heads=2, max_position_embeddings=2048, bos_token_id=0, eos_token_id=1, tie_word_embeddings=False,
     )
     model = LlamaForCausalLM(cfg)
+    # With the default init (std 0.02) the final RMSNorm caps every logit near ±1, so LoRA on the
+    # linear layers could never make the model confident (or memorise anything); a trained model's
+    # output layer is far larger. Scale it so that the tiny model can learn like a real one.
+    with torch.no_grad():
+        model.lm_head.weight.mul_(20.0)
     model.save_pretrained(out_dir)
     return model

@@ -41,6 +41,10 @@ def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More lo
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("medletter").setLevel(logging.INFO)  # our own progress notes; never patient data
+    # bitsandbytes tries to fetch an optional CPU kernel from a hub (blocked offline) and warns on every
+    # load; its built-in CPU path is used instead, so the warning carries no information here.
+    logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -228,11 +232,11 @@ def _print_eval(ev: dict) -> None:
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Run folder")] = Path("runs/demo"),
-    n_train: Annotated[int, typer.Option(help="Training cases")] = 120,
+    n_train: Annotated[int, typer.Option(help="Training cases")] = 140,
     n_test: Annotated[int, typer.Option(help="Held-out test cases (split by patient)")] = 24,
     n_validation: Annotated[int, typer.Option(help="Validation cases")] = 6,
     seed: Annotated[int, typer.Option(help="Seed of corpus and training")] = 1,
-    style: Annotated[str, typer.Option(help="The department's letter style")] = "uniklinik",
+    style: Annotated[str, typer.Option(help="The department's letter style")] = "kreisklinikum",
     config: Annotated[str, typer.Option(help="Training preset or YAML file")] = "cpu-demo",
     max_steps: Annotated[Optional[int], typer.Option(help="Cut training short (for a quick look)")] = None,
 ) -> None:

@@ -65,7 +65,8 @@ def fmt_num(x: float, lang: str) -> str:
 
 
 def fmt_date(d: dt.date, lang: str) -> str:
-    return d.strftime("%d.%m.%Y") if lang == "de" else d.isoformat()
+    """German letters write "4.4.2029" as often as "04.04.2029"; the unpadded form is the prompt's."""
+    return f"{d.day}.{d.month}.{d.year}" if lang == "de" else d.isoformat()
 
 
 def render_case(case: Case, lang: str = "de") -> str:

@@ -38,11 +38,11 @@ class _Stages:
 
 def run_demo(
     out: Path,
-    n_train: int = 120,
+    n_train: int = 140,
     n_test: int = 24,
     n_validation: int = 6,
     seed: int = 1,
-    style: str = "uniklinik",
+    style: str = "kreisklinikum",
     config: str = "cpu-demo",
     max_steps: int | None = None,
     model: str | None = None,

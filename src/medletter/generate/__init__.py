@@ -126,5 +126,5 @@ def load_run(run_dir: str | Path, base_only: bool = False, dtype: str = "auto"):
     tok_dir = run / "tokenizer" if (run / "tokenizer").is_dir() else base
     tok = load_tokenizer(tok_dir)
     tok.padding_side = "left"
-    model = load_for_inference(base, adapter, dtype=dtype)
+    model = load_for_inference(base, adapter, dtype=dtype, trained_on=cfg.get("quantization", "none"))
     return model, tok, cfg

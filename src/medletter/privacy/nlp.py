@@ -20,15 +20,15 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-CACHE_ENV = "MEDLETTER_CACHE_DIR"
 _lock = threading.Lock()
 _tld_extractor = None
 
 
 def cache_dir() -> Path:
-    """``$MEDLETTER_CACHE_DIR`` or ``~/.cache/medletter``."""
-    base = os.environ.get(CACHE_ENV)
-    return Path(base) if base else Path.home() / ".cache" / "medletter"
+    """The project's cache (``$MEDLETTER_CACHE`` or ``~/.cache/medletter``), shared with the models."""
+    from medletter.models import cache_dir as project_cache
+
+    return project_cache()
 
 
 def blank_pipeline_path(lang: str = "de") -> Path:

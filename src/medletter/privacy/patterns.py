@@ -101,6 +101,10 @@ WARD_CUE = r"(?i:Station|Stat\.|Intensivstation|IMC|Zimmer|Zi\.?|Bett|Ward|Room|
 ID_PATTERNS: list[tuple[str, str, float]] = [
     ("cued", rf"(?<={ID_CUE}\s?[:.#]?\s{{0,3}})(?:{ID_VALUE})", 0.9),
     ("ward", rf"(?<=\b{WARD_CUE}\s?:?\s{{0,3}})(?=[\w-]*\d)[A-Z]{{0,5}}-?\d{{1,5}}[A-Za-z]?\b", 0.75),
+    # a unit's letter or roman numeral after a ward or department name ("Viszeralchirurgie B /", "Intensiv II")
+    ("unit_suffix", r"(?<=\b(?:Station|Intensiv|Intensivstation|Normalstation|IMC|Wachstation|[A-ZÄÖÜ][a-zäöüß]+(?:chirurgie|medizin|ologie))\s)(?:[A-H]|I{1,3}|IV|V)(?=[ \t]*(?:/|,|;|$))", 0.6),
+    # certification numbers in letterheads identify the institution ("Zertifiziert nach DIN EN ISO 9001")
+    ("certificate", r"\b(?:DIN\s)?(?:EN\s)?ISO\s\d{4,5}(?:[-:]\d{1,4})?\b", 0.6),
     ("ward_auf", rf"(?<=\b(?:auf|nach|von|zuvor\sauf)\s)(?=[A-Z]{{2,6}}-?\d)[A-Z]{{2,6}}-?\d{{1,3}}\b", 0.6),
     ("longnum", r"(?<![\d.,/+-])(?<!\+\d{1,3}\s?)\d{7,}(?!\d|,\d|\.\d)", 0.6),
     ("kvnr", r"\b[A-Z]\d{9}\b", 0.7),
@@ -184,7 +188,7 @@ BIRTH_CUE = r"(?:\(?\s?\*|(?i:geb\.|geboren|geb\.\s?am|geb\.?:|born|DOB|d\.o\.b\
 # --- hospitals / organisations -------------------------------------------------------------------
 HOSP_CORE = (
     r"(?:[\w.-]*(?:[Kk]linik(?:um|en)?|[Kk]rankenhaus|[Ss]pital|[Hh]ospital|KLINIK(?:UM|EN)?|KRANKENHAUS|SPITAL|"
-    r"Krankenanstalt(?:en)?(?:verbund)?|[Uu]niklinik\w*|UNIKLINIK\w*|Reha(?:bilitations)?-?[Zz]entrum|Charité|"
+    r"Krankenanstalt(?:en)?(?:verbund)?|[Uu]niklinik\w*|UNIKLINIK\w*|Reha(?:bilitations)?[-\s]?[Zz]entrum|Charité|"
     r"[Kk]linikverbund|Heilstätte|Sanatorium|Lazarett|Medizinisches\sVersorgungszentrum|MVZ|KH)\b)"
 )
 GENERIC_HOSP = frozenset(

@@ -143,6 +143,12 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
         raise ValueError("no training examples left after tokenisation (all dropped: prompts longer than max_length?)")
     stats = {"train": train_stats.summary(), "validation": val_stats.summary(), "test_cases": len(splits.get("test", []))}
     (run_dir / "data_stats.json").write_text(json.dumps(stats, indent=2))
+    ts = stats["train"]
+    log.info(
+        "training data: %d examples; prompt tokens median %s (max %s), letter tokens median %s (max %s); %d truncated, %d dropped (max_length %d)",
+        ts["examples"], ts["prompt_tokens"].get("median"), ts["prompt_tokens"].get("max"), ts["completion_tokens"].get("median"),
+        ts["completion_tokens"].get("max"), ts["truncated"], ts["dropped"], cfg.max_length,
+    )
     for name, st in (("train", train_stats), ("validation", val_stats)):
         if st.truncated or st.dropped:
             log.warning("%s: %d of %d examples truncated, %d dropped (max_length %d)", name, st.truncated, st.n, st.dropped, cfg.max_length)
@@ -174,7 +180,7 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
         num_train_epochs=cfg.epochs,
         max_steps=cfg.max_steps,
         logging_steps=cfg.logging_steps,
-        eval_strategy="steps" if cfg.eval_steps else "epoch",
+        eval_strategy=("steps" if cfg.eval_steps else "epoch") if val_ex else "no",
         eval_steps=cfg.eval_steps or None,
         save_strategy="steps",
         save_steps=cfg.save_steps,
@@ -217,7 +223,8 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
     t0 = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume_from)
     seconds = time.perf_counter() - t0
-    ev = trainer.evaluate() if val_ex else {}
+    evals = [r for r in trainer.state.log_history if "eval_loss" in r]
+    ev = evals[-1] if evals else (trainer.evaluate() if val_ex else {})
 
     # 4. outputs
     model.save_pretrained(str(run_dir / "adapter"))
@@ -233,6 +240,7 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
         "seconds": round(seconds, 1),
         "tokens_per_s": round(tokens_seen / seconds, 1) if seconds and not resume_from else None,
         "train_examples": len(train_ex),
+        "tokens": {k: stats["train"][k] for k in ("prompt_tokens", "completion_tokens", "truncated", "dropped")},
         "resumed_from": Path(resume_from).name if resume_from else None,
     }
     (run_dir / "train_summary.json").write_text(json.dumps(summary, indent=2))
