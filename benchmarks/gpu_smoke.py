@@ -57,7 +57,10 @@ def run(folder: Path, quantization: str, steps: int, seq_len: int, work: Path, o
     from tiny_llama import build_tokenizer
 
     records = generate_corpus(steps + 4, seed=0, style="uniklinik")
-    # a small BPE vocabulary makes every example longer than seq_len: each is cut to exactly seq_len
+    # letters written twice and a small BPE vocabulary make every example longer than seq_len:
+    # each is cut to exactly seq_len tokens (the truncation policy keeps the prompt whole)
+    records = [r.model_copy(update={"letter": r.letter.model_copy(update={"text": r.letter.text + "\n\n" + r.letter.text, "spans": []})})
+               for r in records]
     build_tokenizer([r.letter.text for r in records], folder, vocab_size=300)
     cfg = load_config("llama3-8b-48gb", dict(
         model=str(folder), quantization=quantization, dtype="bf16" if on_gpu else "fp32", max_steps=steps, batch_size=1,
@@ -71,9 +74,10 @@ def run(folder: Path, quantization: str, steps: int, seq_len: int, work: Path, o
     summary = train(cfg, {"train": records[:steps], "validation": records[steps:steps + 2], "test": []}, out)
     wall = time.perf_counter() - t0
     stats = json.loads((out / "data_stats.json").read_text())["train"]
+    if stats["truncated"] != stats["examples"]:
+        raise SystemExit(f"only {stats['truncated']} of {stats['examples']} examples reached {seq_len} tokens")
     return {
-        "quantization": quantization, "steps": summary["steps"], "seq_len": stats["total_tokens"]["max"],
-        "truncated": stats["truncated"], "tokens_per_s": summary["tokens_per_s"], "train_seconds": summary["seconds"],
+        "quantization": quantization, "steps": summary["steps"], "tokens_per_example": seq_len, "tokens_per_s": summary["tokens_per_s"], "train_seconds": summary["seconds"],
         "wall_seconds_incl_load": round(wall, 1), "loss_first_last": [summary["first_loss"], summary["last_loss"]],
         "peak_gpu_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if on_gpu else None,
     }
