@@ -145,9 +145,15 @@ def train(
                                    "learning_rate": learning_rate, "style": style})
     except (FileNotFoundError, ValueError) as e:
         _fail(str(e))
-    splits = prepare_data(records, cfg, run)
+    try:
+        splits = prepare_data(records, cfg, run)
+    except ValueError as e:
+        _fail(f"{data}: {e}")
     console.print(f"split by patient: {len(splits['train'])} train, {len(splits['validation'])} validation, {len(splits['test'])} test cases -> {run / 'data'}", highlight=False)
-    summary = run_training(cfg, splits, run, resume=resume)
+    try:
+        summary = run_training(cfg, splits, run, resume=resume)
+    except FileNotFoundError as e:
+        _fail(str(e))
     console.print_json(json.dumps(summary))
     console.print(f"adapter: {run / 'adapter'}", highlight=False)
 

@@ -232,7 +232,7 @@ MIN_COMPLETION_TOKENS = 32
 def encode_record(tokenizer, rec: Record, style: str, lang: str, max_length: int, stats: EncodeStats | None = None) -> Example | None:
     """Prompt + completion token ids; labels are IGNORE_INDEX on the prompt."""
     if rec.letter is None:
-        raise ValueError(f"case {rec.case.case_id}: no reference letter to train on")
+        raise ValueError("a training record has no reference letter")
     p_ids = encode_prompt(tokenizer, prompt_text(tokenizer, rec.case, style, lang))
     c_ids = tokenizer(completion_text(tokenizer, rec.case, style, lang, rec.letter.text), add_special_tokens=False)["input_ids"]
     if stats is not None:
@@ -313,7 +313,7 @@ def split_by_patient(records: Sequence[Record], n_test: int, n_validation: int, 
         for r in rs:
             pid = r.case.patient.patient_id
             if seen.setdefault(pid, s) != s:
-                raise ValueError(f"patient {pid} is in both {seen[pid]} and {s}; fix the split column of the input")
+                raise ValueError(f"one patient has records in both the {seen[pid]} and the {s} split; fix the split column of the input")
     return out
 
 

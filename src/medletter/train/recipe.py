@@ -23,7 +23,7 @@ def prepare_data(records: list[Record], cfg: TrainConfig, run_dir: Path) -> dict
     """Split by patient and write the splits to ``run_dir/data`` (traceable inputs of the run)."""
     for i, r in enumerate(records):
         if r.letter is None:
-            raise ValueError(f"record {i + 1} (case {r.case.case_id}) has no reference letter; training needs one per case")
+            raise ValueError(f"record {i + 1} has no reference letter; training needs one per case")
     splits = split_by_patient(records, n_test=cfg.n_test, n_validation=cfg.n_validation, seed=cfg.seed)
     if cfg.max_train_examples:
         splits["train"] = splits["train"][: cfg.max_train_examples]
