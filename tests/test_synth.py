@@ -16,7 +16,7 @@ import pytest
 from medletter.records import DOSE_TOLERANCE_GY, PHI_LABELS, REQUIRED_SECTIONS, Record
 from medletter.synth import STYLES, generate_corpus, render_letter, section_patterns, style_names
 from medletter.synth.entities import fraction_dates
-from medletter.synth.text import fmt_date, fmt_gy
+from medletter.textfmt import fmt_date, fmt_gy
 
 DE_N, EN_N = 300, 150
 

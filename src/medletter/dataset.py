@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from medletter.records import Case, Record
+from medletter.textfmt import age_on, fmt_date, fmt_num
 
 IGNORE_INDEX = -100
 
@@ -58,15 +59,9 @@ LABELS = {
 }
 
 
-def fmt_num(x: float, lang: str) -> str:
-    """2.67 -> '2,67' (de) / '2.67' (en); whole numbers without decimals."""
-    s = f"{x:.2f}".rstrip("0").rstrip(".") if abs(x - round(x)) > 1e-9 else str(int(round(x)))
-    return s.replace(".", ",") if lang == "de" else s
-
-
-def fmt_date(d: dt.date, lang: str) -> str:
+def prompt_date(d: dt.date, lang: str) -> str:
     """German letters write "4.4.2029" as often as "04.04.2029"; the unpadded form is the prompt's."""
-    return f"{d.day}.{d.month}.{d.year}" if lang == "de" else d.isoformat()
+    return fmt_date(d, "d.m.yyyy", lang) if lang == "de" else d.isoformat()
 
 
 def render_case(case: Case, lang: str = "de") -> str:
@@ -78,7 +73,7 @@ def render_case(case: Case, lang: str = "de") -> str:
     # prompt: they cost tokens and would only invite the model to copy them.
     lines = [
         f"{L['patient']}: {L['sex'][p.sex.value]} {p.first_name} {p.last_name}".replace("  ", " ")
-        + f", {L['born']} {fmt_date(p.birth_date, lang)} ({_age(p.birth_date, case.letter_date)} {L['years']}); {a.street}, {a.postcode} {a.city}; {L['pid']} {p.patient_id}",
+        + f", {L['born']} {prompt_date(p.birth_date, lang)} ({age_on(p.birth_date, case.letter_date)} {L['years']}); {a.street}, {a.postcode} {a.city}; {L['pid']} {p.patient_id}",
         f"{L['referrer']}: {_physician(case.referring_physician)}",
         f"{L['treating']}: " + "; ".join(_physician(ph) for ph in case.treating_physicians),
     ]
@@ -89,14 +84,14 @@ def render_case(case: Case, lang: str = "de") -> str:
         dx.append(side)
     dx.extend(x for x in (d.tnm, f"UICC {d.uicc_stage}" if d.uicc_stage else None, d.histology, d.grading) if x)
     if d.date_of_diagnosis:
-        dx.append(f"{L['dx_date']} {fmt_date(d.date_of_diagnosis, lang)}")
+        dx.append(f"{L['dx_date']} {prompt_date(d.date_of_diagnosis, lang)}")
     lines.append(f"{L['dx']}: " + "; ".join(dx))
     if case.secondary_diagnoses:
         lines.append(f"{L['secondary']}: " + "; ".join(f"{s.text}" + (f" ({s.icd10})" if s.icd10 else "") for s in case.secondary_diagnoses))
     for s in case.prior_treatments.surgeries:
-        lines.append(f"{L['surgery']}: {fmt_date(s.date, lang)} {s.procedure}" + (f" ({s.resection_status})" if s.resection_status else ""))
+        lines.append(f"{L['surgery']}: {prompt_date(s.date, lang)} {s.procedure}" + (f" ({s.resection_status})" if s.resection_status else ""))
     for s in case.prior_treatments.systemic:
-        span = fmt_date(s.start_date, lang) + (f"–{fmt_date(s.end_date, lang)}" if s.end_date else "")
+        span = prompt_date(s.start_date, lang) + (f"–{prompt_date(s.end_date, lang)}" if s.end_date else "")
         cyc = f", {s.cycles} Zyklen" if (s.cycles and lang == "de") else (f", {s.cycles} cycles" if s.cycles else "")
         lines.append(f"{L['systemic']}: {s.regimen} ({', '.join(s.agents)}), {s.intent}{cyc}, {span}")
     for i, c in enumerate(case.radiotherapy_courses, start=1):
@@ -114,7 +109,7 @@ def render_case(case: Case, lang: str = "de") -> str:
             parts.append(f"{c.fractions_per_week} {L['fpw']}")
         if c.concurrent_chemotherapy:
             parts.append(f"{L['conc']} {c.concurrent_chemotherapy}")
-        parts.append(f"{fmt_date(c.start_date, lang)}–{fmt_date(c.end_date, lang)}")
+        parts.append(f"{prompt_date(c.start_date, lang)}–{prompt_date(c.end_date, lang)}")
         for it in c.interruptions:
             parts.append(f"{L['interrupt']} {it.days} {L['days']} ({it.reason})")
         lines.append(f"{head}: " + "; ".join(parts))
@@ -126,11 +121,11 @@ def render_case(case: Case, lang: str = "de") -> str:
         lines.append(f"{L['recs']}: " + "; ".join(case.recommendations))
     fu = case.follow_up
     first = case.rt_end + dt.timedelta(weeks=fu.first_visit_weeks)
-    fu_parts = [f"{L['first']} {fu.first_visit_weeks} {L['weeks']} ({fmt_date(first, lang)})"]
+    fu_parts = [f"{L['first']} {fu.first_visit_weeks} {L['weeks']} ({prompt_date(first, lang)})"]
     if fu.interval_text:
         fu_parts.append(fu.interval_text)
     lines.append(f"{L['fu']}: " + "; ".join(fu_parts))
-    lines.append(f"{L['date']}: {fmt_date(case.letter_date, lang)}")
+    lines.append(f"{L['date']}: {prompt_date(case.letter_date, lang)}")
     return "\n".join(lines)
 
 
@@ -139,8 +134,7 @@ def _physician(ph) -> str:
     return f"{s} ({ph.role})" if ph.role else s
 
 
-def _age(birth: dt.date, on: dt.date) -> int:
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
 
 
 def instruction(case: Case, style: str, lang: str) -> str:

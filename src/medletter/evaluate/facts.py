@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from medletter.records import Case
+from medletter.textfmt import age_on
 
 MONTHS = {
     **{m: i for i, m in enumerate(["januar", "februar", "märz", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "dezember"], 1)},
@@ -260,8 +261,7 @@ def _close(a: float, b: float) -> bool:
 
 
 def _age_years(case: Case) -> int:
-    b, d = case.patient.birth_date, case.letter_date
-    return d.year - b.year - ((d.month, d.day) < (b.month, b.day))
+    return age_on(case.patient.birth_date, case.letter_date)
 
 
 def check_letter(case: Case, text: str) -> FactReport:

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 from medletter.records import Case, Physician, RadiotherapyCourse, Sex, Technique
 
-from .text import Builder, Phi, age_on, fmt_date, fmt_gy, join
+from medletter.textfmt import age_on, fmt_date, fmt_gy
+
+from .text import Builder, Phi, join
 
 if TYPE_CHECKING:  # pragma: no cover
     from .styles import Style
