@@ -66,3 +66,37 @@ def test_schema_is_json_schema():
 def test_every_command_has_help(cmd):
     r = runner.invoke(app, [*cmd, "--help"])
     assert r.exit_code == 0 and "Usage" in r.output
+
+
+def test_whole_pipeline_through_the_cli(tmp_path, tiny_llama):
+    """synth -> deid -> train (QLoRA, tiny Llama-3) -> generate (base, fine-tuned) -> evaluate -> audit."""
+    import yaml
+
+    corpus, deid, key = tmp_path / "corpus.jsonl", tmp_path / "deid.jsonl", tmp_path / "deid.key"
+    assert runner.invoke(app, ["synth", "--n", "14", "--seed", "5", "--style", "praxis", "--out", str(corpus)]).exit_code == 0
+    assert runner.invoke(app, ["deid", "keygen", str(key)]).exit_code == 0
+    r = runner.invoke(app, ["deid", "run", "--in", str(corpus), "--out", str(deid), "--key-file", str(key)])
+    assert r.exit_code == 0, r.output
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump(dict(model=str(tiny_llama), dtype="fp32", max_steps=3, batch_size=2, gradient_accumulation_steps=1,
+                                       max_length=2048, n_test=3, n_validation=2, report_to=[], save_steps=100, warmup_steps=0)))
+    run = tmp_path / "runs" / "tiny"
+    r = runner.invoke(app, ["train", "--data", str(deid), "--run", str(run), "--config", str(cfg)])
+    assert r.exit_code == 0, r.output
+    test_cases = run / "data" / "test.jsonl"
+    for name, extra in (("base", ["--base-only"]), ("finetuned", [])):
+        r = runner.invoke(app, ["generate", "--run", str(run), "--cases", str(test_cases), "--out", str(tmp_path / f"{name}.jsonl"),
+                                "--max-new-tokens", "12", *extra])
+        assert r.exit_code == 0, r.output
+        rows = [json.loads(l) for l in (tmp_path / f"{name}.jsonl").read_text().splitlines()]
+        assert len(rows) >= 3 and all(0 < x["new_tokens"] <= 12 and x["latency_s"] > 0 for x in rows)
+    out = tmp_path / "eval"
+    r = runner.invoke(app, ["evaluate", "--cases", str(test_cases), "--system", f"base={tmp_path / 'base.jsonl'}",
+                            "--system", f"finetuned={tmp_path / 'finetuned.jsonl'}", "--out-dir", str(out)])
+    assert r.exit_code == 0, r.output
+    ev = json.loads((out / "eval.json").read_text())
+    assert set(ev["systems"]) == {"base", "finetuned"} and ev["n_test_cases"] >= 3
+    assert (out / "report.html").read_text().count("<pre>") >= 3
+    r = runner.invoke(app, ["audit", "--run", str(run), "--letters", str(tmp_path / "finetuned.jsonl")])
+    assert r.exit_code in (0, 3), r.output
+    assert json.loads((run / "audit.json").read_text())["letters_checked"] >= 3

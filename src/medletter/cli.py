@@ -223,16 +223,9 @@ def evaluate(
 
 
 def _print_eval(ev: dict) -> None:
-    from rich.table import Table
+    from medletter.evaluate.report import summary_table
 
-    t = Table(title=f"{ev['n_test_cases']} test cases")
-    t.add_column("metric")
-    names = list(ev["systems"])
-    for n in names:
-        t.add_column(n, justify="right")
-    for m in ("rouge1", "rouge2", "rougeL", "rougeLsum", "section_coverage", "all_sections", "fact_recall", "unsupported_facts_per_letter"):
-        t.add_row(m, *[f"{ev['systems'][n][m]['mean']:.3f}" for n in names])
-    console.print(t)
+    console.print(summary_table(ev))
 
 
 @app.command()

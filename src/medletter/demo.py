@@ -52,7 +52,7 @@ def run_demo(
     from medletter import synth
     from medletter.dataset import split_by_patient
     from medletter.evaluate import evaluate_systems
-    from medletter.evaluate.report import write_report
+    from medletter.evaluate.report import summary_table, write_report
     from medletter.generate import generate_letters, load_run
     from medletter.models import cache_dir
     from medletter.privacy.audit import audit_letters, audit_html
@@ -135,8 +135,6 @@ def run_demo(
         subtitle=f"style {style!r}, synthetic German radiation-oncology letters",
         extra=[{"title": "Training", "html": train_html}, {"title": "Leak audit", "html": audit_html(audit)}],
     )
-    from medletter.cli import _print_eval
-
-    _print_eval(ev)
+    console.print(summary_table(ev))
     console.print(f"stage seconds: {json.dumps(stage.times)}", highlight=False)
     return report

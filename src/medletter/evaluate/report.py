@@ -84,6 +84,21 @@ def bar_chart(ev: dict, systems: list[str]) -> str:
     return "".join(parts)
 
 
+def summary_table(ev: dict):
+    """The metrics of every system as a rich table for the terminal."""
+    from rich.table import Table
+
+    t = Table(title=f"{ev['n_test_cases']} test cases")
+    t.add_column("metric")
+    names = list(ev["systems"])
+    for n in names:
+        t.add_column(n, justify="right")
+    for m, label in METRIC_LABELS.items():
+        if all(ev["systems"][n].get(m, {}).get("mean") is not None for n in names):
+            t.add_row(label, *[f"{ev['systems'][n][m]['mean']:.3f}" for n in names])
+    return t
+
+
 def quality_checks(ev: dict, base: str = "base", tuned: str = "finetuned") -> list[dict]:
     """The issue's quality bar, where both systems are present."""
     s = ev["systems"]
