@@ -61,8 +61,8 @@ def test_date_context_and_ranges():
     spans = detect(text)
     assert "DATE" in labels_at(spans, text, "4.")
     assert covered(spans, text, "18.10.21", "DATE")
-    assert not labels_at(spans, text, "Frühjahr")  # a season is not a date; the year is
-    assert covered(spans, text, "2023", "DATE")
+    assert not labels_at(spans, text, "Frühjahr")  # "im Frühjahr 2023" stays (the rule)
+    assert not labels_at(spans, text, "2023")
     # doses, lab values and lymph-node counts are not dates
     text2 = "Dosis 2,67 Gy, Hb 11,2 g/dl, pN1a (2/15), Inegy 10/20 mg, RR 130/80 mmHg."
     assert not [s for s in detect(text2) if s.label == "DATE"]
@@ -435,3 +435,10 @@ def test_synthetic_corpus_ground_truth_recall_is_total(lang):
     known = [[(s.start, s.end, s.label) for s in detect(r.letter.text, lang=lang, known=KnownPHI.from_case(r.case))] for r in recs]
     assert score(gold, known)["overall"]["recall"] == 1.0
     assert score(gold, generic)["overall"]["recall"] >= 0.99
+
+
+def test_season_and_year_stays():
+    text = "Erstdiagnose im Frühjahr 2023, Operation im März 2023, in summer 2021 stable."
+    found = {s.text for s in detect(text)}
+    assert "März 2023" in found
+    assert "2023" not in found and "2021" not in found

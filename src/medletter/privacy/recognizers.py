@@ -89,6 +89,9 @@ class GermanDateRecognizer(MedletterRegexRecognizer):
             # "Stadium IV (AJCC 2009)" is a date by GraSCCo's rules; "Tel 2033" is not
             if re.search(r"\b(?i:tel\.?|fax|nr\.?|no\.?|zi\.?|station|pos\.?)\s*:?\s*$", before):
                 return False
+            # a season and a year ("im Frühjahr 2023") is too coarse to identify anyone: it stays
+            if re.search(r"\b(?i:frühjahr|frühling|sommer|herbst|winter|spring|summer|autumn|fall)\s*$", before):
+                return False
         if rule in ("dm.",):
             # "1.2." inside an enumeration like "1.2.3" was excluded by the look-arounds; also skip
             # section numbers at line start ("2.1. Befund")
