@@ -231,7 +231,7 @@ def _print_eval(ev: dict) -> None:
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Run folder")] = Path("runs/demo"),
-    n_train: Annotated[int, typer.Option(help="Training cases")] = 140,
+    n_train: Annotated[int, typer.Option(help="Training cases")] = 170,
     n_test: Annotated[int, typer.Option(help="Held-out test cases (split by patient)")] = 24,
     n_validation: Annotated[int, typer.Option(help="Validation cases")] = 6,
     seed: Annotated[int, typer.Option(help="Seed of corpus and training")] = 1,

@@ -38,7 +38,7 @@ class _Stages:
 
 def run_demo(
     out: Path,
-    n_train: int = 140,
+    n_train: int = 170,
     n_test: int = 24,
     n_validation: int = 6,
     seed: int = 1,
