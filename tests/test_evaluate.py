@@ -30,6 +30,11 @@ def test_extractors_read_german_and_english_forms():
     vals = [v for _, v in extract_dates(t)]
     assert (2029, 3) in vals and any(getattr(v, "day", None) == 3 and v.month == 4 for v in vals)
     assert len([v for v in vals if hasattr(v, "year")]) == 3
+    import datetime as dt
+
+    ranges = [v for _, v in extract_dates("EC 22.8.–9.1.2027, RT 12.6.–9.7.2024")]
+    assert ranges.count(dt.date(2026, 8, 22)) == 1 and dt.date(2027, 1, 9) in ranges
+    assert dt.date(2024, 6, 12) in ranges and dt.date(2024, 7, 9) in ranges
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])

@@ -106,9 +106,12 @@ def extract_dates(text: str) -> list[tuple[str, dt.date | tuple[int, int]]]:
         out.append((m.group(0), value))
 
     for m in re.finditer(r"\b(\d{1,2})\.(\d{1,2})\.\s*(?:–|-|bis)\s*\d{1,2}\.\d{1,2}\.(\d{4})\b", text):
-        # "12.6.–9.7.2024": the first date takes the year of the second
+        # "12.6.–9.7.2024": the first date takes the year of the second, or the year before when the
+        # range crosses new year ("22.8.–9.1.2027" starts on 22.8.2026)
         start = re.match(r"\d{1,2}\.\d{1,2}\.", m.group(0))
-        _try(add, _Sub(m, 0, start.end()), int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        end_month = int(re.search(r"(\d{1,2})\.\d{4}$", m.group(0)).group(1))
+        year = int(m.group(3)) - (1 if int(m.group(2)) > end_month else 0)
+        _try(add, _Sub(m, 0, start.end()), year, int(m.group(2)), int(m.group(1)))
     for m in re.finditer(r"\b(\d{4})-(\d{2})-(\d{2})\b", text):
         _try(add, m, int(m.group(1)), int(m.group(2)), int(m.group(3)))
     for m in re.finditer(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}|\d{2})(?!\d)", text):
