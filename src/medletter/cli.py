@@ -172,7 +172,7 @@ def generate(
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid")] = False,
 ) -> None:
     """Draft letters for cases with the fine-tuned (or base) model; records latency and tokens/s per letter."""
-    from medletter.generate import generate_letters, load_run
+    from medletter.generate import generate_letters, load_run, overall_tokens_per_s
     from medletter.jsonl import write_jsonl
 
     records = _records_or_exit(cases, skip_invalid)
@@ -185,7 +185,7 @@ def generate(
     drafts = generate_letters(model_, tok, records, style, lang, "base" if base_only else "finetuned",
                               max_new_tokens=max_new_tokens, batch_size=batch_size, do_sample=sample)
     write_jsonl(out, [d.to_dict() for d in drafts])
-    tps = sum(d.new_tokens for d in drafts) / max(1e-9, sum(d.latency_s / d.batch_size for d in drafts))
+    tps = overall_tokens_per_s(drafts)
     console.print(f"wrote {len(drafts)} letters to {out} ({tps:.1f} tokens/s overall)", highlight=False)
 
 

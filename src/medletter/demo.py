@@ -53,7 +53,7 @@ def run_demo(
     from medletter.dataset import split_by_patient
     from medletter.evaluate import evaluate_systems
     from medletter.evaluate.report import summary_table, write_report
-    from medletter.generate import generate_letters, load_run
+    from medletter.generate import generate_letters, load_run, overall_tokens_per_s
     from medletter.models import cache_dir
     from medletter.privacy.audit import audit_letters, audit_html
     from medletter.privacy.pseudonymize import KEY_ENV, create_key_file, deidentify_record, load_key
@@ -116,7 +116,7 @@ def run_demo(
     ev["demo"] = {
         "style": style, "n_train": len(deid["train"]), "n_validation": len(deid["validation"]), "train": summary,
         "generation": {
-            name: {"letters": len(ds), "stopped_by_model": sum(d.stopped for d in ds), "tokens_per_s": round(sum(d.new_tokens for d in ds) / max(1e-9, sum(d.latency_s / d.batch_size for d in ds)), 1)}
+            name: {"letters": len(ds), "stopped_by_model": sum(d.stopped for d in ds), "tokens_per_s": round(overall_tokens_per_s(ds), 1)}
             for name, ds in (("base", base), ("finetuned", tuned))
         },
         "seconds": stage.times,

@@ -39,6 +39,11 @@ class Draft:
         return asdict(self)
 
 
+def overall_tokens_per_s(drafts: list[Draft]) -> float:
+    """New tokens of all letters over the wall time of their batches (each batch counted once)."""
+    return sum(d.new_tokens for d in drafts) / max(1e-9, sum(d.latency_s / d.batch_size for d in drafts))
+
+
 def generate_letters(
     model,
     tokenizer,
