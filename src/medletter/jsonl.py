@@ -101,6 +101,16 @@ def read_records(path: str | os.PathLike, model: type[M] = Record) -> ReadResult
         raise RecordsError([LineError(p, None, "(file)", "is a directory, not a JSONL file")]) from None
     except PermissionError:
         raise RecordsError([LineError(p, None, "(file)", "permission denied")]) from None
+    return parse_records(raw, p, model)
+
+
+def parse_records(raw: bytes, name: str, model: type[M] = Record, ignore: tuple[str, ...] = ()) -> ReadResult[M]:  # type: ignore[assignment]
+    """Validate every line of JSONL bytes (a file's or an upload's, called ``name`` in errors).
+
+    Top-level fields named in ``ignore`` are dropped before validation (an import of cases ignores
+    a reference letter). Raises :class:`RecordsError` only when there is no record at all.
+    """
+    p = name
     good: list[tuple[int, M]] = []
     errors: list[LineError] = []
     bad: dict[int, str] = {}
@@ -125,6 +135,8 @@ def read_records(path: str | os.PathLike, model: type[M] = Record) -> ReadResult
             errors.append(LineError(p, lineno, "(json)", f"expected a JSON object, got {type(obj).__name__}"))
             bad[lineno] = text
             continue
+        for k in ignore:
+            obj.pop(k, None)
         try:
             good.append((lineno, model.model_validate(obj)))
         except ValidationError as e:

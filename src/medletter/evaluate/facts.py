@@ -10,6 +10,10 @@ dates, TNM components, ICD-10 codes, techniques, CTCAE grades and follow-up inte
 
 Both languages and the usual German and English number and date forms are understood
 ("40,05 Gy", "15 x 2,67 Gy", "04.04.2029", "4.4.29", "4. April 2029", "April 2029", "2029-04-04").
+
+Each unsupported fact also comes as a `Flag` with its character offsets in the letter
+(``text[start:end]`` is e.g. "12 Gy", "3.4.2029", "pN1", "Grad 3", "10 Wochen"), so a reviewer's
+view can highlight it in place: ``FactReport.flags`` / ``FactReport.flags_json()``.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ TECHNIQUES = {
     "brachytherapy": [r"Brachy\w*", r"Afterloading", r"HDR"],
     "electrons": [r"Elektronen\w*", r"electrons?"],
 }
-_STEREO_ANY = r"stereotakt\w*|stereotactic"
+_STEREO_ANY = r"stereotakt\w*|stereotactic\w*"
 
 
 def _num(s: str) -> float:
@@ -60,50 +64,82 @@ def _tnm_core(part: str) -> str:
     return m.group(1) if m else part
 
 
+@dataclass(frozen=True)
+class Flag:
+    """An unsupported statement at ``text[start:end]`` of the letter (end exclusive)."""
+
+    start: int
+    end: int
+    kind: str
+    value: str
+
+    def to_dict(self) -> dict:
+        return {"start": self.start, "end": self.end, "kind": self.kind, "value": self.value}
+
+
 @dataclass
 class FactReport:
     expected: list[tuple[str, str]] = field(default_factory=list)
     found: list[tuple[str, str]] = field(default_factory=list)
     missing: list[tuple[str, str]] = field(default_factory=list)
     unsupported: list[tuple[str, str]] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)  # one per unsupported item, sorted by start
 
     @property
     def recall(self) -> float:
         return len(self.found) / len(self.expected) if self.expected else 1.0
 
+    def flags_json(self) -> list[dict]:
+        """Unsupported statements with their character offsets, sorted by start."""
+        return [f.to_dict() for f in sorted(self.flags, key=lambda f: (f.start, f.end))]
+
+    def missing_json(self) -> list[str]:
+        """Expected facts the letter lacks, as 'kind=value' strings."""
+        return [f"{k}={v}" for k, v in self.missing]
+
     def to_dict(self) -> dict:
         return {
             "recall": self.recall,
             "n_expected": len(self.expected),
-            "missing": [f"{k}={v}" for k, v in self.missing],
+            "missing": self.missing_json(),
             "unsupported": [f"{k}={v}" for k, v in self.unsupported],
         }
 
 
 # ---------------------------------------------------------------- extraction from letter text
+# Each `_find_*` returns (start, end, value) with text[start:end] the statement's surface; the
+# public `extract_*` return the values only.
+
+
+def _find_doses(text: str) -> list[tuple[int, int, float]]:
+    """'40,05 Gy' -> (start, end, 40.05)."""
+    return [(m.start(), m.end(), _num(m.group(1))) for m in re.finditer(rf"({NUM})\s*Gy\b", text)]
 
 
 def extract_doses(text: str) -> list[float]:
-    return [_num(m.group(1)) for m in re.finditer(rf"({NUM})\s*Gy\b", text)]
+    return [v for _, _, v in _find_doses(text)]
 
 
-def extract_fractions(text: str) -> list[int]:
-    out = [int(m.group(1)) for m in re.finditer(r"\b(\d{1,2})\s*(?:Fraktionen|Fraktion|fractions|fraction|Fx|fx|Sitzungen|sessions)\b", text)]
-    out += [int(m.group(1)) for m in re.finditer(rf"\b(\d{{1,2}})\s*[x×]\s*{NUM}\s*Gy", text)]
-    out += [1 for _ in re.finditer(r"\b(?:einmalig\w*|Einzeit\w*|Einzelfraktion|single[- ](?:fraction|dose)|once)\b", text, re.IGNORECASE)]
+def _find_fractions(text: str) -> list[tuple[int, int, int]]:
+    """'15 Fraktionen', '15 x' (of '15 x 2,67 Gy'), and single-fraction words ('einmalig', 'once') as 1."""
+    out = [(m.start(), m.end(), int(m.group(1))) for m in re.finditer(r"\b(\d{1,2})\s*(?:Fraktionen|Fraktion|fractions|fraction|Fx|fx|Sitzungen|sessions)\b", text)]
+    out += [(m.start(1), m.end(1), int(m.group(2))) for m in re.finditer(rf"\b((\d{{1,2}})\s*[x×])\s*{NUM}\s*Gy", text)]
+    out += [(m.start(), m.end(), 1) for m in re.finditer(r"\b(?:einmalig\w*|Einzeit\w*|Einzelfraktion|single[- ](?:fraction|dose)|once)\b", text, re.IGNORECASE)]
     return out
 
 
-def extract_dates(text: str) -> list[tuple[str, dt.date | tuple[int, int]]]:
-    """Full dates as dates; 'April 2029' as (year, month). Returns (surface, value)."""
+def extract_fractions(text: str) -> list[int]:
+    return [v for _, _, v in _find_fractions(text)]
+
+
+def _find_dates(text: str) -> list[tuple[int, int, dt.date | tuple]]:
+    """Full dates as dates; 'April 2029' as (year, month); impossible dates as ('invalid', surface)."""
     out: list = []
-    taken: list[tuple[int, int]] = []
 
     def add(m, value):
-        if any(a <= m.start() < b for a, b in taken):
+        if any(a <= m.start() < b for a, b, _ in out):
             return
-        taken.append((m.start(), m.end()))
-        out.append((m.group(0), value))
+        out.append((m.start(), m.end(), value))
 
     for m in re.finditer(r"\b(\d{1,2})\.(\d{1,2})\.\s*(?:–|-|bis)\s*\d{1,2}\.\d{1,2}\.(\d{4})\b", text):
         # "12.6.–9.7.2024": the first date takes the year of the second, or the year before when the
@@ -134,6 +170,11 @@ def extract_dates(text: str) -> list[tuple[str, dt.date | tuple[int, int]]]:
     return out
 
 
+def extract_dates(text: str) -> list[tuple[str, dt.date | tuple[int, int]]]:
+    """Full dates as dates; 'April 2029' as (year, month). Returns (surface, value)."""
+    return [(text[a:b], v) for a, b, v in _find_dates(text)]
+
+
 class _Sub:
     """A part of a regex match (start/end/group(0)) for dates found inside a range."""
 
@@ -157,44 +198,59 @@ def _try(add, m, y: int, mo: int, d: int) -> None:
         add(m, ("invalid", m.group(0)))
 
 
-def extract_icd10(text: str) -> list[str]:
+def _find_icd10(text: str) -> list[tuple[int, int, str]]:
     out = []
     for m in re.finditer(r"(?<![A-Za-z0-9])([A-TV-Z]\d{2}(?:\.\d{1,2})?)(?![\d.]*\s*Gy)(?![A-Za-z0-9])", text):
         before, after = text[max(0, m.start() - 5) : m.start()], text[m.end() : m.end() + 12]
         # vertebral levels ("T8–T10 vertebrae", "BWK 10") are not codes
         if re.search(r"[A-Z]\d{1,2}\s*[–-]\s*$", before) or re.match(r"\s*[–-]\s*[A-Z]?\d|\s*(?:vertebra|Wirbel)", after):
             continue
-        out.append(m.group(1))
+        out.append((m.start(1), m.end(1), m.group(1)))
     return out
 
 
-def extract_tnm(text: str) -> list[str]:
+def extract_icd10(text: str) -> list[str]:
+    return [v for _, _, v in _find_icd10(text)]
+
+
+def _find_tnm(text: str) -> list[tuple[int, int, str]]:
+    """Each component of a TNM formula, lower-case, at its own span ('pN1' inside 'pT2 pN1 cM0')."""
     parts = []
     for m in re.finditer(r"(?<![A-Za-z0-9–-])((?:y|r|a|yp|yc|p|c)?T(?:is|[0-4x](?:[a-d]\d?)?|X))(?![\d–-])(?:\s*\(m\))?\s*((?:y|yp|p|c)?N(?:[0-3][a-c]?|x|X))?\s*((?:p|c)?M(?:[01][a-c]?|x|X))?(?![A-Za-z0-9])", text):
-        for g in m.groups():
+        for i, g in enumerate(m.groups(), 1):
             if g:
-                parts.append(g.lower())
+                parts.append((m.start(i), m.end(i), g.lower()))
     return parts
 
 
-def extract_techniques(text: str) -> set[str]:
-    found = set()
+def extract_tnm(text: str) -> list[str]:
+    return [v for _, _, v in _find_tnm(text)]
+
+
+def _find_techniques(text: str) -> list[tuple[int, int, str]]:
+    """Each technique named in the text, once, at its first mention; in text order."""
+    first: dict[str, tuple[int, int, str]] = {}
     for name, pats in TECHNIQUES.items():
         for p in pats:
             flags = 0 if p.isupper() else re.IGNORECASE
-            if re.search(rf"(?<![A-Za-z0-9]){p}(?![A-Za-z0-9])", text, flags):
-                found.add(name)
-                break
-    if re.search(_STEREO_ANY, text, re.IGNORECASE) and not found & {"SBRT", "SRS", "FSRT"}:
-        found.add("stereotactic")
-    return found
+            m = re.search(rf"(?<![A-Za-z0-9]){p}(?![A-Za-z0-9])", text, flags)
+            if m and (name not in first or m.start() < first[name][0]):
+                first[name] = (m.start(), m.end(), name)
+    m = re.search(_STEREO_ANY, text, re.IGNORECASE)
+    if m and not first.keys() & {"SBRT", "SRS", "FSRT"}:
+        first["stereotactic"] = (m.start(), m.end(), "stereotactic")
+    return sorted(first.values())
+
+
+def extract_techniques(text: str) -> set[str]:
+    return {v for _, _, v in _find_techniques(text)}
 
 
 GRADE_EXPR = r"(?:CTCAE[\s-]*(?:v5(?:\.0)?)?[\s,:-]*)?(?:Grad|grade|Grade|G|°)\s*"
 
 
-def extract_grades(text: str, with_g: bool = True) -> list[int]:
-    """CTCAE grades stated in the text. 'G2' is ambiguous with tumour grading; ``with_g`` includes it."""
+def _find_grades(text: str, with_g: bool = True) -> list[tuple[int, int, int]]:
+    """CTCAE grades with the span of their statement ('Grad 3', 'CTCAE grade 3', 'G3', '°3', '3°')."""
     pats = [
         r"(?<!WHO-)(?<!WHO )(?<!ISUP-)(?<!ISUP )(?<!FIGO )(?:CTCAE[\s-]*(?:v5(?:\.0)?)?[\s,:-]*)?(?:Grad|grade|Grade)\s*([0-5])\b",
         r"CTCAE[\s-]*(?:v5(?:\.0)?)?\s*°\s*([0-5])\b",
@@ -210,17 +266,27 @@ def extract_grades(text: str, with_g: bool = True) -> list[int]:
             if any(a <= m.start(1) < b for a, b in taken):
                 continue
             taken.append((m.start(1), m.end(1)))
-            out.append(int(m.group(1)))
+            out.append((m.start(), m.end(), int(m.group(1))))
     return out
 
 
-def extract_intervals(text: str) -> list[tuple[int, str]]:
+def extract_grades(text: str, with_g: bool = True) -> list[int]:
+    """CTCAE grades stated in the text. 'G2' is ambiguous with tumour grading; ``with_g`` includes it."""
+    return [v for _, _, v in _find_grades(text, with_g)]
+
+
+def _find_intervals(text: str) -> list[tuple[int, int, tuple[int, str]]]:
+    """'10 Wochen' -> (start, end, (10, 'w')); units w, m, y."""
     out = []
     for m in re.finditer(r"\b(\d{1,3})\s*(Wochen|weeks|Woche|week|Monate|Monaten|months|Monat|month|Jahre|Jahren|years|Jahr|year)\b", text):
         unit = m.group(2).lower()
         unit = "w" if unit.startswith(("woche", "week")) else "m" if unit.startswith(("monat", "month")) else "y"
-        out.append((int(m.group(1)), unit))
+        out.append((m.start(), m.end(), (int(m.group(1)), unit)))
     return out
+
+
+def extract_intervals(text: str) -> list[tuple[int, str]]:
+    return [v for _, _, v in _find_intervals(text)]
 
 
 # ---------------------------------------------------------------- what the case backs
@@ -273,13 +339,20 @@ def check_letter(case: Case, text: str) -> FactReport:
 
     # --- what should be there
     d = case.main_diagnosis
-    doses = extract_doses(text)
-    fracs = extract_fractions(text)
-    dates = {v for _, v in extract_dates(text) if isinstance(v, dt.date)}
-    tnm_found = {_tnm_core(p) for p in extract_tnm(text)}
-    techs = extract_techniques(text)
-    grades = extract_grades(text)
-    intervals = extract_intervals(text)
+    dose_hits = _find_doses(text)
+    frac_hits = _find_fractions(text)
+    date_hits = _find_dates(text)
+    tnm_hits = _find_tnm(text)
+    tech_hits = _find_techniques(text)
+    grade_hits = _find_grades(text)
+    interval_hits = _find_intervals(text)
+    doses = [v for _, _, v in dose_hits]
+    fracs = [v for _, _, v in frac_hits]
+    dates = {v for _, _, v in date_hits if isinstance(v, dt.date)}
+    tnm_found = {_tnm_core(v) for _, _, v in tnm_hits}
+    techs = {v for _, _, v in tech_hits}
+    grades = [v for _, _, v in grade_hits]
+    intervals = [v for _, _, v in interval_hits]
 
     def expect(kind: str, value: str, present: bool) -> None:
         rep.expected.append((kind, value))
@@ -314,51 +387,55 @@ def check_letter(case: Case, text: str) -> FactReport:
     expect("follow_up.first_visit_weeks", str(fw), (fw, "w") in intervals or first_date in dates or _in_range(fw, text))
 
     # --- what is stated but not backed
+    def unsupported(kind: str, value: str, start: int, end: int) -> None:
+        rep.unsupported.append((kind, value))
+        rep.flags.append(Flag(start, end, kind, value))
+
     ok_doses = set()
     for c in case.radiotherapy_courses:
         ok_doses |= {round(c.dose_per_fraction_gy, 2), round(c.total_dose_gy, 2)}
     ok_doses.add(round(sum(c.total_dose_gy for c in case.radiotherapy_courses), 2))
     ctext = _case_text(case)
     ok_doses |= {round(x, 2) for x in extract_doses(ctext)}
-    for x in doses:
+    for a, b, x in dose_hits:
         if not any(_close(x, y) for y in ok_doses):
-            rep.unsupported.append(("dose_gy", f"{x:g}"))
+            unsupported("dose_gy", f"{x:g}", a, b)
     ok_fracs = {c.fractions for c in case.radiotherapy_courses} | set(extract_fractions(ctext))
-    for f in fracs:
+    for a, b, f in frac_hits:
         if f not in ok_fracs:
-            rep.unsupported.append(("fractions", str(f)))
+            unsupported("fractions", str(f), a, b)
     case_dates = _all_dates(case)
     case_months = {(x.year, x.month) for x in case_dates}
-    for surface, v in extract_dates(text):
+    for a, b, v in date_hits:
         if isinstance(v, dt.date):
             if v not in case_dates:
-                rep.unsupported.append(("date", v.isoformat()))
+                unsupported("date", v.isoformat(), a, b)
         elif v and v[0] == "invalid":
-            rep.unsupported.append(("date", "invalid"))
+            unsupported("date", "invalid", a, b)
         elif v not in case_months:
-            rep.unsupported.append(("month", f"{v[0]}-{v[1]:02d}"))
+            unsupported("month", f"{v[0]}-{v[1]:02d}", a, b)
     ok_tnm = {_tnm_core(p) for p in _norm_tnm_parts(d.tnm or "")}
-    for p in extract_tnm(text):
+    for a, b, p in tnm_hits:
         if _tnm_core(p) not in ok_tnm:
-            rep.unsupported.append(("tnm", p))
+            unsupported("tnm", p, a, b)
     ok_icd = {d.icd10.split()[0]} | {s.icd10.split()[0] for s in case.secondary_diagnoses if s.icd10}
-    for code in extract_icd10(text):
+    for a, b, code in _find_icd10(text):
         if code not in ok_icd and code.split(".")[0] not in {c.split(".")[0] for c in ok_icd if "." not in c}:
-            rep.unsupported.append(("icd10", code))
+            unsupported("icd10", code, a, b)
     ok_tech = {c.technique.value for c in case.radiotherapy_courses}
-    for t in techs:
+    for a, b, t in tech_hits:
         if t == "stereotactic":
             if not ok_tech & {"SBRT", "SRS", "FSRT"}:
-                rep.unsupported.append(("technique", t))
+                unsupported("technique", t, a, b)
         elif t not in ok_tech and t not in extract_techniques(ctext):
-            rep.unsupported.append(("technique", t))
+            unsupported("technique", t, a, b)
     ok_grades = {t.grade for t in case.toxicities}
     gm = re.match(r"^G([1-4])", d.grading or "")
     if gm:
         ok_grades.add(int(gm.group(1)))
-    for g in grades:
+    for a, b, g in grade_hits:
         if g not in ok_grades:
-            rep.unsupported.append(("ctcae_grade", str(g)))
+            unsupported("ctcae_grade", str(g), a, b)
     fu = case.follow_up
     ok_int = {(fu.first_visit_weeks, "w")} | {(v.after_weeks, "w") for v in fu.visits} | set(extract_intervals(ctext))
     ok_int |= {(v.after_weeks // 4, "m") for v in fu.visits if v.after_weeks % 4 == 0}
@@ -369,9 +446,10 @@ def check_letter(case: Case, text: str) -> FactReport:
         ok_int.add((max(1, round(((c.end_date - c.start_date).days + 1) / 7)), "w"))
         ok_int.add(((c.end_date - c.start_date).days // 7, "w"))
         ok_int.add(((c.end_date - c.start_date).days // 7 + 1, "w"))
-    for n, unit in intervals:
+    for a, b, (n, unit) in interval_hits:
         if (n, unit) not in ok_int:
-            rep.unsupported.append(("interval", f"{n}{unit}"))
+            unsupported("interval", f"{n}{unit}", a, b)
+    rep.flags.sort(key=lambda f: (f.start, f.end))
     return rep
 
 

@@ -58,7 +58,10 @@ def generate_letters(
     top_p: float = 0.9,
     progress=None,
     repetition_penalty: float | None = None,
+    on_token=None,
 ) -> list[Draft]:
+    """Draft letters for ``records``. ``on_token(n)``, if given, is called after each decoding step
+    with the number of new tokens so far (the review app shows it as progress)."""
     import torch
 
     stops = stop_token_ids(tokenizer)
@@ -87,6 +90,8 @@ def generate_letters(
             kwargs.update(temperature=None, top_p=None, top_k=None)
         if repetition_penalty:
             kwargs["repetition_penalty"] = repetition_penalty
+        if on_token is not None:
+            kwargs["stopping_criteria"] = _progress_criteria(on_token, n)
         t0 = time.perf_counter()
         with torch.inference_mode():
             out = model.generate(input_ids=ids.to(device), attention_mask=att.to(device), **kwargs)
@@ -111,6 +116,19 @@ def generate_letters(
         if progress is not None:
             progress(len(idx))
     return [drafts[i] for i in range(len(records))]
+
+
+def _progress_criteria(on_token, prompt_len: int):
+    """A stopping criterion that never stops: it reports progress after every decoding step."""
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class _Progress(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            on_token(input_ids.shape[1] - prompt_len)
+            return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([_Progress()])
 
 
 def load_run(run_dir: str | Path, base_only: bool = False, dtype: str = "auto"):

@@ -1,0 +1,143 @@
+"""`medletter app` and `medletter users …`: run the review app, manage its users and API tokens."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+console = Console(stderr=True)
+users_app = typer.Typer(no_args_is_help=True, help="Users of the review app: add, make an API token, disable.")
+
+DbOption = Annotated[str, typer.Option("--db", envvar="MEDLETTER_DB",
+                                       help="SQLite file (created with mode 0600) or SQLAlchemy URL (postgresql://…)")]
+DEFAULT_DB = "medletter.db"
+
+
+def _database(db: str):
+    from medletter.app.config import database_url
+    from medletter.app.db import Database
+
+    return Database(database_url(db))
+
+
+def _fail(message: str, code: int = 1):
+    console.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        pw = sys.stdin.readline().rstrip("\r\n")
+    else:
+        pw = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return pw
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Login name")],
+    role: Annotated[str, typer.Option("--role", help="physician | rater | admin")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input")] = False,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Add a user; the password is asked for (or read from stdin) and stored as an Argon2 hash."""
+    from medletter.app.services import auth
+    from medletter.app.services.errors import ServiceError
+
+    password = _read_password(password_stdin)
+    database = _database(db)
+    try:
+        with database.session() as s:
+            auth.add_user(s, name, role, password)
+    except ServiceError as e:
+        _fail(str(e))
+    console.print(f"added {role} {name!r}", highlight=False)
+
+
+@users_app.command("token")
+def users_token(name: Annotated[str, typer.Argument(help="Login name")], db: DbOption = DEFAULT_DB) -> None:
+    """Print a new API token for the user (stored hashed; shown only this once)."""
+    from medletter.app.services import auth
+    from medletter.app.services.errors import ServiceError
+
+    database = _database(db)
+    try:
+        with database.session() as s:
+            token = auth.new_api_token(s, name)
+    except ServiceError as e:
+        _fail(str(e))
+    print(token)
+
+
+@users_app.command("disable")
+def users_disable(name: Annotated[str, typer.Argument(help="Login name")], db: DbOption = DEFAULT_DB) -> None:
+    """Disable a user: ends their sessions and revokes their API tokens."""
+    from medletter.app.services import auth
+    from medletter.app.services.errors import ServiceError
+
+    database = _database(db)
+    try:
+        with database.session() as s:
+            auth.set_disabled(s, name, True)
+    except ServiceError as e:
+        _fail(str(e))
+    console.print(f"disabled {name!r}", highlight=False)
+
+
+@users_app.command("list")
+def users_list(db: DbOption = DEFAULT_DB) -> None:
+    """List the users with role and state."""
+    from medletter.app.services import auth
+
+    with _database(db).session() as s:
+        for u in auth.list_users(s):
+            print(f"{u.name}\t{u.role}\t{'disabled' if u.disabled else 'active'}")
+
+
+def serve(
+    run: Annotated[Optional[Path], typer.Option("--run", help="Training run whose model drafts letters (runs/NAME)")] = None,
+    db: DbOption = DEFAULT_DB,
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default; put a TLS proxy in front for a network)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    import_cases: Annotated[Optional[Path], typer.Option("--import-cases", help="Import this JSONL file of cases at start (all or nothing; cases imported before are kept)")] = None,
+    max_new_tokens: Annotated[int, typer.Option(min=1, help="Longest draft in tokens")] = 640,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="Serve pages only; a worker elsewhere drafts (PostgreSQL)")] = False,
+    letter_template: Annotated[Optional[Path], typer.Option("--letter-template", help="The department's DOCX letterhead")] = None,
+) -> None:
+    """The review app: physicians draft, check against the case, correct, approve and export letters."""
+    import uvicorn
+
+    from medletter.app.config import Settings
+    from medletter.app.main import create_app
+    from medletter.app.services import cases
+    from medletter.app.services.auth import Principal
+    from medletter.app.services.errors import Invalid
+
+    if run is not None and not (run / "config.yaml").is_file():
+        _fail(f"{run}: not a training run (no config.yaml); train first, e.g. `make demo`")
+    if letter_template is not None and not letter_template.is_file():
+        _fail(f"{letter_template}: no such file")
+    settings = Settings(db=db, run=run, max_new_tokens=max_new_tokens, worker=not no_worker, letter_template=letter_template)
+    app = create_app(settings)
+    if import_cases is not None:
+        try:
+            raw = import_cases.read_bytes()
+        except OSError as e:
+            _fail(f"{import_cases}: {e.strerror}")
+        try:
+            with app.state.db.session() as s:
+                ids = cases.import_jsonl(s, Principal(0, "cli", "admin"), raw)
+        except Invalid as e:
+            for err in e.errors:
+                console.print(f"{import_cases}:{err}", highlight=False, markup=False)
+            _fail(f"{len(e.errors)} problem(s) in {import_cases}; nothing was imported")
+        console.print(f"{len(ids)} case(s) from {import_cases} are in the app", highlight=False)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"[yellow]note:[/yellow] serving on {host}: use TLS (a reverse proxy) outside this machine", highlight=False)
+    console.print(f"medletter review app on http://{host}:{port}/  (database {settings.url.split('://')[0]}, "
+                  f"model {'none' if run is None else run})", highlight=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True, server_header=False)

@@ -1,0 +1,64 @@
+"""Typed dependencies: the database session, the current user (API token or session cookie), CSRF."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from medletter.app.services import auth
+from medletter.app.services.auth import Principal
+from medletter.app.services.errors import Unauthorized
+
+SESSION_COOKIE = "medletter_session"
+LOGIN_CSRF_COOKIE = "medletter_login_csrf"
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with request.app.state.db.session() as s:
+        yield s
+
+
+DB = Annotated[Session, Depends(get_db)]
+
+
+class LoginRequired(Exception):
+    """A page needs a logged-in user: the app redirects to the login page."""
+
+    def __init__(self, message: str = ""):
+        self.message = message
+
+
+def api_user(request: Request, s: DB) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("missing bearer token (Authorization: Bearer …; make one with `medletter users token NAME`)")
+    return auth.principal_for_token(s, token.strip())
+
+
+def page_user(request: Request, s: DB) -> Principal:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise LoginRequired()
+    try:
+        user = auth.principal_for_session(s, cookie, request.app.state.policy)
+    except Unauthorized as e:
+        s.commit()  # an expired session row is deleted
+        raise LoginRequired(str(e)) from None
+    request.state.user = user  # for the error pages
+    return user
+
+
+async def csrf_checked(request: Request, user: Annotated[Principal, Depends(page_user)]) -> Principal:
+    """The user of a state-changing form; the form must carry the session's CSRF token (else 403)."""
+    form = await request.form()
+    auth.check_csrf(user, form.get("csrf_token") if isinstance(form.get("csrf_token"), str) else None)
+    return user
+
+
+ApiUser = Annotated[Principal, Depends(api_user)]
+PageUser = Annotated[Principal, Depends(page_user)]
+FormUser = Annotated[Principal, Depends(csrf_checked)]

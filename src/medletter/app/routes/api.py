@@ -1,0 +1,112 @@
+"""The JSON API for hospital integration under /api/v1 (bearer tokens; same services as the pages)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import BaseModel
+
+from medletter.app.deps import DB, ApiUser
+from medletter.app.services import cases, drafting, review
+from medletter.app.services.errors import Invalid
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+@router.post("/cases", status_code=201)
+async def import_cases(request: Request, s: DB, user: ApiUser) -> dict:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in ("application/x-ndjson", "application/jsonl", "application/json-lines", "text/plain"):
+        raise Invalid([f"(request): Content-Type must be application/x-ndjson, not {ctype or 'missing'}"])
+    ids = cases.import_jsonl(s, user, await request.body())
+    return {"ids": ids}
+
+
+@router.get("/cases")
+def list_cases(s: DB, user: ApiUser, q: str = "", page: int = Query(1, ge=1), per_page: int = Query(25, ge=1, le=200)) -> dict:
+    rows, total = cases.list_cases(s, user, q, page, per_page)
+    return {"cases": [cases.case_summary(r) for r in rows], "page": page, "per_page": per_page, "total": total}
+
+
+@router.get("/cases/{case_id}")
+def get_case(case_id: int, s: DB, user: ApiUser) -> dict:
+    row, case = cases.get_case(s, user, case_id)
+    letters = [{"id": lt.id, "version": lt.version, "status": lt.status} for lt in review.letters_for_case(s, user, case_id)] \
+        if user.role == "physician" else []
+    return {**cases.case_summary(row), "case": cases.as_json(case), "letters": letters}
+
+
+@router.post("/cases/{case_id}/drafts", status_code=202)
+def request_draft(case_id: int, request: Request, s: DB, user: ApiUser) -> dict:
+    job = drafting.queue_draft(s, user, case_id)
+    s.commit()
+    if request.app.state.worker:
+        request.app.state.worker.wake()
+    return {"job_id": job.id}
+
+
+@router.get("/jobs/{job_id}")
+def get_job(job_id: int, s: DB, user: ApiUser) -> dict:
+    return drafting.job_json(drafting.get_job(s, user, job_id))
+
+
+@router.post("/jobs/{job_id}/retry", status_code=202)
+def retry_job(job_id: int, request: Request, s: DB, user: ApiUser) -> dict:
+    job = drafting.retry(s, user, job_id)
+    s.commit()
+    if request.app.state.worker:
+        request.app.state.worker.wake()
+    return drafting.job_json(job)
+
+
+@router.get("/letters/{letter_id}")
+def get_letter(letter_id: int, s: DB, user: ApiUser) -> dict:
+    return review.get_letter(s, user, letter_id).to_json()
+
+
+class LetterText(BaseModel):
+    text: str
+
+
+@router.put("/letters/{letter_id}")
+def save_letter(letter_id: int, body: LetterText, s: DB, user: ApiUser, if_match: str | None = Header(None)) -> dict:
+    user.require(*review.LETTER_ROLES)
+    version = _if_match(if_match)
+    return review.save(s, user, letter_id, version, body.text).to_json()
+
+
+@router.get("/letters/{letter_id}/versions")
+def letter_versions(letter_id: int, s: DB, user: ApiUser) -> dict:
+    review.get_letter(s, user, letter_id, log_view=False)
+    return {"versions": [{"version": v.version, "based_on": v.based_on, "origin": v.origin, "author": name,
+                          "created_at": v.created_at.isoformat(timespec="seconds") + "Z"} for v, name in review.versions(s, user, letter_id)]}
+
+
+class Approval(BaseModel):
+    version: int | None = None
+
+
+@router.post("/letters/{letter_id}/approve")
+def approve_letter(letter_id: int, s: DB, user: ApiUser, body: Approval | None = None,
+                   if_match: str | None = Header(None)) -> dict:
+    user.require(*review.LETTER_ROLES)
+    version = body.version if body and body.version is not None else (_if_match(if_match) if if_match else None)
+    return review.approve(s, user, letter_id, version).to_json()
+
+
+@router.get("/letters/{letter_id}/export")
+def export_letter(letter_id: int, s: DB, user: ApiUser, request: Request,
+                  format: Literal["docx", "pdf"] = Query(...)) -> Response:
+    data, filename, media = review.export_letter(s, user, letter_id, format, request.app.state.settings.letter_template)
+    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _if_match(value: str | None) -> int:
+    """``If-Match: 3`` or ``If-Match: "3"`` (an ETag) -> 3; anything else is a 428/422."""
+    if value is None:
+        raise Invalid(["If-Match: missing; name the version your edit is based on"])
+    v = value.strip().removeprefix("W/").strip('"')
+    if not v.isdigit():
+        raise Invalid(["If-Match: must be a version number"])
+    return int(v)
