@@ -18,6 +18,7 @@ from medletter.privacy import guard
 
 app = typer.Typer(
     no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # a traceback must never print patient data held in local variables
     add_completion=False,
     help="Fine-tune a local LLM on a radiation-oncology department's letters and draft new ones. Nothing leaves the hospital.",
 )

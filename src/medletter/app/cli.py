@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # error lines stay whole (file:line: field: problem)
 users_app = typer.Typer(no_args_is_help=True, help="Users of the review app: add, make an API token, disable.")
 
 DbOption = Annotated[str, typer.Option("--db", envvar="MEDLETTER_DB",
@@ -130,10 +130,10 @@ def serve(
             _fail(f"{import_cases}: {e.strerror}")
         try:
             with app.state.db.session() as s:
-                ids = cases.import_jsonl(s, Principal(0, "cli", "admin"), raw)
+                ids = cases.import_jsonl(s, Principal.system(), raw)
         except Invalid as e:
             for err in e.errors:
-                console.print(f"{import_cases}:{err}", highlight=False, markup=False)
+                print(f"{import_cases}:{err}", file=sys.stderr)
             _fail(f"{len(e.errors)} problem(s) in {import_cases}; nothing was imported")
         console.print(f"{len(ids)} case(s) from {import_cases} are in the app", highlight=False)
     if host not in ("127.0.0.1", "localhost", "::1"):

@@ -33,9 +33,10 @@ def _prepare_sqlite_file(url: str) -> None:
 
 
 def make_engine(url: str) -> Engine:
+    """``hide_parameters``: an error or log line of the database never shows the values (patient data)."""
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -51,7 +52,7 @@ def make_engine(url: str) -> Engine:
                 os.umask(old)
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def migrate(engine: Engine) -> None:

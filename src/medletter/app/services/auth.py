@@ -31,11 +31,16 @@ _DUMMY_HASH = _hasher.hash("medletter-dummy-password")
 class Principal:
     """The user a request acts for."""
 
-    id: int
+    id: int | None
+    """None for the system (a command run on the server, e.g. an import at start)."""
     name: str
     role: str
     session_id: str | None = None
     csrf_token: str | None = None
+
+    @classmethod
+    def system(cls, role: str = "admin") -> "Principal":
+        return cls(None, "system", role)
 
     def require(self, *roles: str) -> None:
         if self.role not in roles:
