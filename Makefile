@@ -8,7 +8,7 @@ STAMP := $(VENV)/.medletter-installed
 TORCH_CPU := torch==2.13.0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: all env demo test test-slow bench clean
+.PHONY: all env sysdeps demo test test-slow bench clean
 
 all: test
 
@@ -21,10 +21,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	@touch $(STAMP)
 
+# Chromium, Pango, fonts and PostgreSQL for the tests (apt-get when root; otherwise it says what to install)
+sysdeps:
+	@bash tools/system-deps.sh
+
 demo: $(STAMP)
 	$(VENV)/bin/medletter demo
 
-test: $(STAMP)
+test: $(STAMP) sysdeps
 	$(PY) -m pytest -q -m "not slow"
 
 test-slow: $(STAMP)

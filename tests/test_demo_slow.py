@@ -24,3 +24,34 @@ def test_demo_on_gemma(tmp_path):
     assert ft["unsupported_facts_per_letter"]["mean"] <= 0.3
     html = (out / "report.html").read_text()
     assert "Leak audit" in html and "Quality bar" in html
+    assert f"app --run {out}" in " ".join(r.stderr.split()), "the closing message says how to open the run in the app"
+    _review_app_drafts_with_the_demo_model(tmp_path, out)
+
+
+def _review_app_drafts_with_the_demo_model(tmp_path, out):
+    """`medletter app --run runs/demo`: the demo's test cases, drafted by the fine-tuned Gemma in the app."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from medletter.app.config import Settings
+    from medletter.app.main import create_app
+    from medletter.app.services import auth
+
+    app = create_app(Settings(db=str(tmp_path / "app.db"), run=out))
+    with app.state.db.session() as s:
+        auth.add_user(s, "doctor", "physician", "correct horse battery")
+        token = auth.new_api_token(s, "doctor")
+    h = {"Authorization": f"Bearer {token}"}
+    with TestClient(app) as client:
+        r = client.post("/api/v1/cases", content=(out / "data" / "test.jsonl").read_bytes(), headers={**h, "Content-Type": "application/x-ndjson"})
+        assert r.status_code == 201, r.text
+        case_id = r.json()["ids"][0]
+        job_id = client.post(f"/api/v1/cases/{case_id}/drafts", headers=h).json()["job_id"]
+        t0 = time.time()
+        while (job := client.get(f"/api/v1/jobs/{job_id}", headers=h).json())["status"] in ("queued", "running"):
+            assert time.time() - t0 < 600
+            time.sleep(1)
+        assert job["status"] == "done", job
+        letter = client.get(f"/api/v1/letters/{job['letter_id']}", headers=h).json()
+        assert len(letter["text"]) > 200 and letter["facts"]["recall"] >= 0.8, letter["facts"]

@@ -250,6 +250,27 @@ def demo(
     report = run_demo(out, n_train=n_train, n_test=n_test, n_validation=n_validation, seed=seed, style=style,
                       config=config, max_steps=max_steps, console=console)
     console.print(f"\n[bold]report:[/bold] {report.resolve()}", highlight=False)
+    exe = _own_command()
+    console.print(
+        "\n[bold]Open the demo run in the review app[/bold] (draft, check, correct, approve, export):\n"
+        f"  {exe} users add doctor --role physician\n"
+        f"  {exe} app --run {out} --import-cases {out / 'data' / 'test.jsonl'}\n"
+        "  then open http://127.0.0.1:8000/ and log in as doctor",
+        highlight=False, markup=True,
+    )
+
+
+def _own_command() -> str:
+    """How the user can call medletter again: `.venv/bin/medletter` after `make demo`, else `medletter`."""
+    import shutil
+
+    here = Path(sys.argv[0]).resolve()
+    if here.name != "medletter" or shutil.which("medletter") and Path(shutil.which("medletter")).resolve() == here:
+        return "medletter"
+    try:
+        return str(here.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(here)
 
 
 @app.command()

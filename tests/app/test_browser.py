@@ -154,7 +154,11 @@ def login(page, live: Live, user: str, lands_on: str = "/cases", screenshot: Pat
         page.screenshot(path=str(screenshot), full_page=True)
         page.fill("input[name=password]", PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(live.url(lands_on))
+    try:
+        page.wait_for_url(live.url(lands_on))
+    except Exception as e:
+        raise AssertionError(f"{user} did not land on {lands_on} but on {page.url}: "
+                             f"{page.locator('main').inner_text(timeout=2000)!r}") from e
 
 
 def upload(page, name: str, text: str) -> None:
