@@ -59,6 +59,13 @@ async def csrf_checked(request: Request, user: Annotated[Principal, Depends(page
     return user
 
 
+def wake_worker(request: Request, s: Session) -> None:
+    """Commit the queued job, then let this process's worker start on it at once (if it has one)."""
+    s.commit()
+    if request.app.state.worker:
+        request.app.state.worker.wake()
+
+
 ApiUser = Annotated[Principal, Depends(api_user)]
 PageUser = Annotated[Principal, Depends(page_user)]
 FormUser = Annotated[Principal, Depends(csrf_checked)]

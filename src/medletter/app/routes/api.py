@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel
 
-from medletter.app.deps import DB, ApiUser
+from medletter.app.deps import DB, ApiUser, wake_worker
 from medletter.app.services import cases, drafting, review
 from medletter.app.services.errors import Invalid
 
@@ -40,9 +40,7 @@ def get_case(case_id: int, s: DB, user: ApiUser) -> dict:
 @router.post("/cases/{case_id}/drafts", status_code=202)
 def request_draft(case_id: int, request: Request, s: DB, user: ApiUser) -> dict:
     job = drafting.queue_draft(s, user, case_id)
-    s.commit()
-    if request.app.state.worker:
-        request.app.state.worker.wake()
+    wake_worker(request, s)
     return {"job_id": job.id}
 
 
@@ -54,9 +52,7 @@ def get_job(job_id: int, s: DB, user: ApiUser) -> dict:
 @router.post("/jobs/{job_id}/retry", status_code=202)
 def retry_job(job_id: int, request: Request, s: DB, user: ApiUser) -> dict:
     job = drafting.retry(s, user, job_id)
-    s.commit()
-    if request.app.state.worker:
-        request.app.state.worker.wake()
+    wake_worker(request, s)
     return drafting.job_json(job)
 
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from medletter.app.deps import DB, LOGIN_CSRF_COOKIE, SESSION_COOKIE, FormUser, PageUser
+from medletter.app.deps import DB, LOGIN_CSRF_COOKIE, SESSION_COOKIE, FormUser, PageUser, wake_worker
 from medletter.app.services import audit, auth, cases, drafting, review
 from medletter.app.services.auth import Principal
 from medletter.app.services.errors import Forbidden, Invalid, ServiceError, StaleVersion, Unauthorized
@@ -129,9 +129,7 @@ def case_page(request: Request, case_id: int, s: DB, user: PageUser) -> HTMLResp
 @router.post("/cases/{case_id}/drafts")
 def draft(request: Request, case_id: int, s: DB, user: FormUser) -> Response:
     job = drafting.queue_draft(s, user, case_id)
-    s.commit()
-    if request.app.state.worker:
-        request.app.state.worker.wake()
+    wake_worker(request, s)
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
@@ -147,9 +145,7 @@ def job_page(request: Request, job_id: int, s: DB, user: PageUser) -> Response:
 @router.post("/jobs/{job_id}/retry")
 def job_retry(request: Request, job_id: int, s: DB, user: FormUser) -> Response:
     drafting.retry(s, user, job_id)
-    s.commit()
-    if request.app.state.worker:
-        request.app.state.worker.wake()
+    wake_worker(request, s)
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
 
