@@ -36,7 +36,8 @@ def make_engine(url: str) -> Engine:
     """``hide_parameters``: an error or log line of the database never shows the values (patient data)."""
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True,
+                               pool_size=20, max_overflow=40)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -52,7 +53,7 @@ def make_engine(url: str) -> Engine:
                 os.umask(old)
 
         return engine
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, pool_size=10, max_overflow=30)
 
 
 def migrate(engine: Engine) -> None:

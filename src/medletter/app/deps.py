@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,12 +16,27 @@ SESSION_COOKIE = "medletter_session"
 LOGIN_CSRF_COOKIE = "medletter_login_csrf"
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    with request.app.state.db.session() as s:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """One unit of work per request, committed before the response is sent (scope "function").
+
+    The commit runs here on the event loop, not in a worker thread: a request that holds SQLite's
+    write lock must never wait for a free thread to release it, or a burst of requests waiting for
+    that lock in all worker threads would stall the server (measured: benchmarks/bench_app.py).
+    A commit is short: the transaction has already done its writes.
+    """
+    db = request.app.state.db
+    s = db.Session()
+    try:
         yield s
+        s.commit()
+    except BaseException:
+        s.rollback()
+        raise
+    finally:
+        s.close()
 
 
-DB = Annotated[Session, Depends(get_db)]
+DB = Annotated[Session, Depends(get_db, scope="function")]
 
 
 class LoginRequired(Exception):

@@ -11,11 +11,13 @@ from medletter.app.deps import DB, ApiUser, wake_worker
 from medletter.app.services import cases, drafting, review
 from medletter.app.services.errors import Invalid
 
+# Routes return plain dicts (no response_model): FastAPI would otherwise check each answer in a worker
+# thread while the request still holds its database transaction (see deps.get_db).
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
 
 @router.post("/cases", status_code=201)
-async def import_cases(request: Request, s: DB, user: ApiUser) -> dict:
+async def import_cases(request: Request, s: DB, user: ApiUser):
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in ("application/x-ndjson", "application/jsonl", "application/json-lines", "text/plain"):
         raise Invalid([f"(request): Content-Type must be application/x-ndjson, not {ctype or 'missing'}"])
@@ -24,13 +26,13 @@ async def import_cases(request: Request, s: DB, user: ApiUser) -> dict:
 
 
 @router.get("/cases")
-def list_cases(s: DB, user: ApiUser, q: str = "", page: int = Query(1, ge=1), per_page: int = Query(25, ge=1, le=200)) -> dict:
+def list_cases(s: DB, user: ApiUser, q: str = "", page: int = Query(1, ge=1), per_page: int = Query(25, ge=1, le=200)):
     rows, total = cases.list_cases(s, user, q, page, per_page)
     return {"cases": [cases.case_summary(r) for r in rows], "page": page, "per_page": per_page, "total": total}
 
 
 @router.get("/cases/{case_id}")
-def get_case(case_id: int, s: DB, user: ApiUser) -> dict:
+def get_case(case_id: int, s: DB, user: ApiUser):
     row, case = cases.get_case(s, user, case_id)
     letters = [{"id": lt.id, "version": lt.version, "status": lt.status} for lt in review.letters_for_case(s, user, case_id)] \
         if user.role == "physician" else []
@@ -38,26 +40,26 @@ def get_case(case_id: int, s: DB, user: ApiUser) -> dict:
 
 
 @router.post("/cases/{case_id}/drafts", status_code=202)
-def request_draft(case_id: int, request: Request, s: DB, user: ApiUser) -> dict:
+def request_draft(case_id: int, request: Request, s: DB, user: ApiUser):
     job = drafting.queue_draft(s, user, case_id)
     wake_worker(request, s)
     return {"job_id": job.id}
 
 
 @router.get("/jobs/{job_id}")
-def get_job(job_id: int, s: DB, user: ApiUser) -> dict:
+def get_job(job_id: int, s: DB, user: ApiUser):
     return drafting.job_json(drafting.get_job(s, user, job_id))
 
 
 @router.post("/jobs/{job_id}/retry", status_code=202)
-def retry_job(job_id: int, request: Request, s: DB, user: ApiUser) -> dict:
+def retry_job(job_id: int, request: Request, s: DB, user: ApiUser):
     job = drafting.retry(s, user, job_id)
     wake_worker(request, s)
     return drafting.job_json(job)
 
 
 @router.get("/letters/{letter_id}")
-def get_letter(letter_id: int, s: DB, user: ApiUser) -> dict:
+def get_letter(letter_id: int, s: DB, user: ApiUser):
     return review.get_letter(s, user, letter_id).to_json()
 
 
@@ -66,14 +68,14 @@ class LetterText(BaseModel):
 
 
 @router.put("/letters/{letter_id}")
-def save_letter(letter_id: int, body: LetterText, s: DB, user: ApiUser, if_match: str | None = Header(None)) -> dict:
+def save_letter(letter_id: int, body: LetterText, s: DB, user: ApiUser, if_match: str | None = Header(None)):
     user.require(*review.LETTER_ROLES)
     version = _if_match(if_match)
     return review.save(s, user, letter_id, version, body.text).to_json()
 
 
 @router.get("/letters/{letter_id}/versions")
-def letter_versions(letter_id: int, s: DB, user: ApiUser) -> dict:
+def letter_versions(letter_id: int, s: DB, user: ApiUser):
     review.get_letter(s, user, letter_id, log_view=False)
     return {"versions": [{"version": v.version, "based_on": v.based_on, "origin": v.origin, "author": name,
                           "created_at": v.created_at.isoformat(timespec="seconds") + "Z"} for v, name in review.versions(s, user, letter_id)]}
@@ -85,7 +87,7 @@ class Approval(BaseModel):
 
 @router.post("/letters/{letter_id}/approve")
 def approve_letter(letter_id: int, s: DB, user: ApiUser, body: Approval | None = None,
-                   if_match: str | None = Header(None)) -> dict:
+                   if_match: str | None = Header(None)):
     user.require(*review.LETTER_ROLES)
     version = body.version if body and body.version is not None else (_if_match(if_match) if if_match else None)
     return review.approve(s, user, letter_id, version).to_json()

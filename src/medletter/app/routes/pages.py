@@ -21,6 +21,27 @@ from medletter.app.services.errors import Forbidden, Invalid, ServiceError, Stal
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
 HOME = {"physician": "/cases", "admin": "/cases", "rater": "/rater"}
+_FACT_LABELS = {
+    "icd10": "ICD-10", "tnm": "TNM", "target_region": "target", "technique": "technique",
+    "dose_per_fraction_gy": "dose per fraction (Gy)", "fractions": "fractions", "total_dose_gy": "total dose (Gy)",
+    "start_date": "start", "end_date": "end", "ctcae_grade": "CTCAE grade", "follow_up.first_visit_weeks": "first follow-up (weeks)",
+}
+
+
+def fact_label(item: str) -> str:
+    """'course1.total_dose_gy=40.05' -> 'Course 1: total dose (Gy) 40.05' (the missing-facts list)."""
+    key, _, value = item.partition("=")
+    prefix = ""
+    if key.startswith("course") and "." in key:
+        course, key = key.split(".", 1)
+        prefix = f"Course {course[len('course'):]}: "
+    if key == "ctcae_grade" and ":" in value:
+        term, _, grade = value.rpartition(":")
+        return f"{term}: CTCAE grade {grade}"
+    return f"{prefix}{_FACT_LABELS.get(key, key)} {value}"
+
+
+templates.env.filters["fact_label"] = fact_label
 
 
 def render(request: Request, name: str, user: Principal | None = None, status_code: int = 200, **ctx) -> HTMLResponse:
