@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,12 +154,10 @@ def login(page, live: Live, user: str, lands_on: str = "/cases", screenshot: Pat
         page.fill("input[name=password]", "")
         page.screenshot(path=str(screenshot), full_page=True)
         page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    try:
-        page.wait_for_url(live.url(lands_on))
-    except Exception as e:
-        raise AssertionError(f"{user} did not land on {lands_on} but on {page.url}: "
-                             f"{page.locator('main').inner_text(timeout=2000)!r}") from e
+    with page.expect_navigation():  # POST /login, 303, GET lands_on (one navigation, redirects included)
+        page.get_by_role("button", name="Log in").click()
+    assert page.url == live.url(lands_on), (
+        f"{user} did not land on {lands_on} but on {_path(page.url)}: {page.locator('main').inner_text()!r}")
 
 
 def upload(page, name: str, text: str) -> None:
@@ -315,7 +314,7 @@ def test_markup_in_case_data_is_shown_as_text_not_run(live, new_page, case_lines
         assert page.get_by_text(payload, exact=True).is_visible()
         harmless()
         # and the search box echoes a query as text, too
-        page.goto(live.url("/cases?q=") + urllib.request.quote(XSS_ATTR))
+        page.goto(live.url("/cases?q=") + urllib.parse.quote(XSS_ATTR, safe=""))
         assert page.get_by_label("Search cases").input_value() == XSS_ATTR
         harmless()
 
@@ -379,3 +378,22 @@ def test_logout_ends_the_session(live, new_page):
     replay.context.add_cookies(old)
     replay.goto(live.url("/cases"))
     assert _path(replay.url) == "/login?next=%2Fcases"
+
+
+def test_the_page_after_a_form_post_shows_what_the_post_wrote(live, new_page, case_lines):
+    """POST → 303 → GET: the browser asks for the next page as soon as it has the redirect, so the
+    POST's transaction must be committed before the redirect is sent. Every commit is slowed down
+    here, which makes a commit that runs after the response is sent lose the race every time."""
+    from sqlalchemy import event
+
+    slow = threading.Event()
+    event.listen(live.db.Session, "before_commit", lambda _s: slow.is_set() and time.sleep(0.4))
+    slow.set()  # (the listener stays: removing it while another thread commits is not safe)
+    try:
+        page = new_page()
+        login(page, live, "doc")  # the session row must exist when the browser asks for /cases
+        upload(page, "cases.jsonl", case_lines)
+        page.wait_for_url(live.url("/cases?imported=3"))
+        assert page.locator("table.list tbody tr td:nth-child(2)").count() == 3, "the imported cases are listed"
+    finally:
+        slow.clear()

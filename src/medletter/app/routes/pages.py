@@ -42,6 +42,7 @@ def fact_label(item: str) -> str:
 
 
 templates.env.filters["fact_label"] = fact_label
+templates.env.filters["de_date"] = lambda iso: dt.date.fromisoformat(iso).strftime("%d.%m.%Y")
 
 
 def render(request: Request, name: str, user: Principal | None = None, status_code: int = 200, **ctx) -> HTMLResponse:
