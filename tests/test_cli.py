@@ -81,8 +81,9 @@ def test_whole_pipeline_through_the_cli(tmp_path, tiny_llama):
     cfg.write_text(yaml.safe_dump(dict(model=str(tiny_llama), dtype="fp32", max_steps=3, batch_size=2, gradient_accumulation_steps=1,
                                        max_length=2048, n_test=3, n_validation=2, report_to=[], save_steps=100, warmup_steps=0)))
     run = tmp_path / "runs" / "tiny"
-    r = runner.invoke(app, ["train", "--data", str(deid), "--run", str(run), "--config", str(cfg)])
+    r = runner.invoke(app, ["train", "--data", str(deid), "--run", str(run), "--config", str(cfg), "--no-deid"])
     assert r.exit_code == 0, r.output
+    assert yaml.safe_load((run / "config.yaml").read_text())["deid"] is False, "--no-deid is recorded"
     test_cases = run / "data" / "test.jsonl"
     for name, extra in (("base", ["--base-only"]), ("finetuned", [])):
         r = runner.invoke(app, ["generate", "--run", str(run), "--cases", str(test_cases), "--out", str(tmp_path / f"{name}.jsonl"),
@@ -100,3 +101,37 @@ def test_whole_pipeline_through_the_cli(tmp_path, tiny_llama):
     r = runner.invoke(app, ["audit", "--run", str(run), "--letters", str(tmp_path / "finetuned.jsonl")])
     assert r.exit_code in (0, 3), r.output
     assert json.loads((run / "audit.json").read_text())["letters_checked"] >= 3
+
+
+def test_train_pseudonymises_by_default(tmp_path, tiny_llama, monkeypatch):
+    """`medletter train` on raw letters: no training patient's name reaches the run's data; recorded."""
+    import base64
+
+    import yaml
+
+    from medletter.jsonl import load_records
+
+    corpus, key = tmp_path / "corpus.jsonl", tmp_path / "deid.key"
+    assert runner.invoke(app, ["synth", "--n", "12", "--seed", "9", "--style", "praxis", "--out", str(corpus)]).exit_code == 0
+    key.write_bytes(base64.urlsafe_b64encode(b"fixed test key, 32 bytes long!!!") + b"\n")  # fixed: the same surrogates every run
+    key.chmod(0o600)
+    monkeypatch.setenv("MEDLETTER_DEID_KEY_FILE", str(key))
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump(dict(model=str(tiny_llama), dtype="fp32", max_steps=1, batch_size=2, gradient_accumulation_steps=1,
+                                       max_length=2048, n_test=2, n_validation=2, report_to=[], save_steps=100, warmup_steps=0)))
+    run = tmp_path / "run"
+    r = runner.invoke(app, ["train", "--data", str(corpus), "--run", str(run), "--config", str(cfg)])
+    assert r.exit_code == 0, r.output
+    assert yaml.safe_load((run / "config.yaml").read_text())["deid"] is True
+    originals = {rec.case.case_id: rec for rec in load_records(corpus)}
+    trained = load_records(run / "data" / "train.jsonl") + load_records(run / "data" / "validation.jsonl")
+    text = (run / "data" / "train.jsonl").read_text() + (run / "data" / "validation.jsonl").read_text()
+    for rec in originals.values():
+        held_out = {t.case.patient.patient_id for t in load_records(run / "data" / "test.jsonl")}
+        if rec.case.patient.patient_id in held_out:
+            continue
+        p = rec.case.patient  # (a surrogate may share a last name with another patient; the full name may not)
+        assert f"{p.first_name} {p.last_name}" not in text and p.patient_id not in text, "a training patient reached the run"
+    assert len(trained) >= 6
+    test = load_records(run / "data" / "test.jsonl")
+    assert all(t.case.case_id in originals for t in test), "the held-out cases stay real"

@@ -139,8 +139,12 @@ def train(
     style: Annotated[Optional[str], typer.Option(help="Style named in the prompt (default: each letter's own)")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the newest checkpoint in RUN/checkpoints")] = False,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Train on the good lines; write bad ones to a rejects file")] = False,
+    no_deid: Annotated[bool, typer.Option("--no-deid", help="The data is de-identified already: do not pseudonymise it again (recorded in the run's config)")] = False,
 ) -> None:
-    """QLoRA fine-tuning: writes RUN/{config.yaml, adapter/, tokenizer/, checkpoints/, metrics.jsonl, data/}."""
+    """QLoRA fine-tuning: writes RUN/{config.yaml, adapter/, tokenizer/, checkpoints/, metrics.jsonl, data/}.
+
+    The training and validation letters are pseudonymised before they are tokenised (key:
+    $MEDLETTER_DEID_KEY_FILE, or one made once in the cache), unless --no-deid."""
     from medletter.train import load_config, prepare_data
     from medletter.train import train as run_training
 
@@ -150,11 +154,21 @@ def train(
                                    "learning_rate": learning_rate, "style": style})
     except (FileNotFoundError, ValueError) as e:
         _fail(str(e))
+    key = None
+    if not no_deid:
+        from medletter.privacy.pseudonymize import KeyError_, default_key
+
+        try:
+            key = default_key()
+        except KeyError_ as e:
+            _fail(str(e))
     try:
-        splits = prepare_data(records, cfg, run)
+        splits = prepare_data(records, cfg, run, key=key)
     except ValueError as e:
         _fail(f"{data}: {e}")
     console.print(f"split by patient: {len(splits['train'])} train, {len(splits['validation'])} validation, {len(splits['test'])} test cases -> {run / 'data'}", highlight=False)
+    console.print("training and validation letters pseudonymised before tokenising" if key else
+                  "[yellow]--no-deid:[/yellow] training on the letters as given (recorded in config.yaml)", highlight=False)
     try:
         summary = run_training(cfg, splits, run, resume=resume)
     except FileNotFoundError as e:

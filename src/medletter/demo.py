@@ -8,7 +8,6 @@ and the fine-tuned model -> evaluate -> leak audit -> runs/demo/{eval.json, repo
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -54,9 +53,8 @@ def run_demo(
     from medletter.evaluate import evaluate_systems
     from medletter.evaluate.report import summary_table, write_report
     from medletter.generate import generate_letters, load_run, overall_tokens_per_s
-    from medletter.models import cache_dir
     from medletter.privacy.audit import audit_letters, audit_html
-    from medletter.privacy.pseudonymize import KEY_ENV, create_key_file, deidentify_record, load_key
+    from medletter.privacy.pseudonymize import default_key, deidentify_record
     from medletter.train import load_config
     from medletter.train import train as run_training
 
@@ -73,10 +71,7 @@ def run_demo(
 
     stage("pseudonymising training and validation letters")
     # the secret key lives outside the data: $MEDLETTER_DEID_KEY_FILE, or one made once in the cache
-    key_file = Path(os.environ.get(KEY_ENV) or cache_dir() / "deid.key")
-    if not key_file.exists():
-        create_key_file(key_file)
-    key = load_key(key_file)
+    key = default_key()
     deid = {s: [deidentify_record(r, key) for r in splits[s]] for s in ("train", "validation")}
     deid["test"] = splits["test"]  # new cases are drafted inside the hospital from the real case data
     for name, rs in deid.items():
@@ -86,6 +81,7 @@ def run_demo(
     stage("QLoRA fine-tuning Gemma-3-270M on the CPU")
     cfg = load_config(config, {"max_steps": max_steps, "model": model, "n_test": n_test, "n_validation": n_validation, "seed": seed})
     cfg.style = style
+    cfg.deid = True
     summary = run_training(cfg, deid, out)
 
     stage("drafting the test letters with the base model")

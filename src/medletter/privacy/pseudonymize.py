@@ -77,6 +77,16 @@ def create_key_file(path: str | os.PathLike, overwrite: bool = False) -> Path:
     return p
 
 
+def default_key() -> bytes:
+    """The key of ``$MEDLETTER_DEID_KEY_FILE``, or one made once in the project cache (mode 0600)."""
+    from medletter.models import cache_dir
+
+    key_file = Path(os.environ.get(KEY_ENV) or cache_dir() / "deid.key")
+    if not key_file.exists():
+        create_key_file(key_file)
+    return load_key(key_file)
+
+
 def load_key(path: str | os.PathLike | None = None) -> bytes:
     """Read the key from ``path`` or from the file named by ``$MEDLETTER_DEID_KEY_FILE``."""
     path = path or os.environ.get(KEY_ENV)

@@ -46,6 +46,7 @@ class TrainConfig:
     n_test: int = 24
     n_validation: int = 8
     max_train_examples: int = 0  # 0: all
+    deid: bool = True  # training and validation letters pseudonymised before tokenising (False: --no-deid)
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":

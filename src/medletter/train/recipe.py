@@ -19,14 +19,26 @@ from medletter.train.config import TrainConfig
 log = logging.getLogger(__name__)
 
 
-def prepare_data(records: list[Record], cfg: TrainConfig, run_dir: Path) -> dict[str, list[Record]]:
-    """Split by patient and write the splits to ``run_dir/data`` (traceable inputs of the run)."""
+def prepare_data(records: list[Record], cfg: TrainConfig, run_dir: Path, key: bytes | None = None) -> dict[str, list[Record]]:
+    """Split by patient and write the splits to ``run_dir/data`` (traceable inputs of the run).
+
+    With ``key``, the training and validation records are pseudonymised first (surrogates and
+    date shifts keyed by it; see privacy/pseudonymize.py), so no patient's identity is written to
+    the run or tokenised; the test split keeps the real cases (they are drafted inside the hospital).
+    ``cfg.deid`` records which it was.
+    """
     for i, r in enumerate(records):
         if r.letter is None:
             raise ValueError(f"record {i + 1} has no reference letter; training needs one per case")
     splits = split_by_patient(records, n_test=cfg.n_test, n_validation=cfg.n_validation, seed=cfg.seed)
     if cfg.max_train_examples:
         splits["train"] = splits["train"][: cfg.max_train_examples]
+    cfg.deid = key is not None
+    if key is not None:
+        from medletter.privacy.pseudonymize import deidentify_record
+
+        for name in ("train", "validation"):
+            splits[name] = [deidentify_record(r, key) for r in splits[name]]
     data = run_dir / "data"
     for name, rs in splits.items():
         write_jsonl(data / f"{name}.jsonl", [r.model_copy(update={"split": name}) for r in rs])
