@@ -6,7 +6,6 @@ import io
 import json
 
 import docx
-import pytest
 
 from .util import PLANTED_LETTER, bearer, wait_job
 

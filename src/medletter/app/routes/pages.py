@@ -4,6 +4,7 @@ CSRF token; every page escapes what it shows (Jinja2 autoescape)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -218,8 +219,6 @@ def letter_version(request: Request, letter_id: int, version: int, s: DB, user: 
     view = review.get_letter(s, user, letter_id, log_view=False)
     v = review.get_version(s, user, letter_id, version)
     audit.record(s, user, "letter_view", "letter", letter_id, f"version={version}")
-    import json
-
     facts = json.loads(v.facts)
     return render(request, "version.html", user, view=view, v=v, facts=facts, segments=segments(v.text, facts["unsupported"]))
 
@@ -248,7 +247,7 @@ def rater_home(request: Request, user: PageUser) -> HTMLResponse:
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
-def users_page(request: Request, s: DB, user: PageUser, token: str | None = None) -> HTMLResponse:
+def users_page(request: Request, s: DB, user: PageUser) -> HTMLResponse:
     user.require("admin")
     return render(request, "users.html", user, users=auth.list_users(s), now=dt.datetime.now(dt.UTC).replace(tzinfo=None))
 
