@@ -270,7 +270,7 @@ def demo(
         f"  {exe} users add doctor --role physician\n"
         f"  {exe} app --run {out} --import-cases {out / 'data' / 'test.jsonl'}\n"
         "  then open http://127.0.0.1:8000/ and log in as doctor",
-        highlight=False, markup=True,
+        highlight=False, markup=True, soft_wrap=True,  # commands stay on one line, to copy them
     )
 
 
