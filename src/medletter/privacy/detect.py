@@ -1,5 +1,6 @@
 """Detection of patient information (PHI) in letters: Presidio's ``AnalyzerEngine`` with our German
-recognisers, plus what the case record already knows.
+recognisers, plus what the case record already knows, plus (German, where ``medletter deid
+train-model`` built one) a learned tagger whose spans join the rules' (the last section below).
 
     spans = detect(text, lang="de", known=KnownPHI.from_case(case))
 
@@ -287,8 +288,9 @@ def resolve(results: Iterable[RecognizerResult], text: str) -> list[Span]:
     return spans
 
 
-def analyze(text: str, lang: str = "de", known: KnownPHI | None = None) -> list[RecognizerResult]:
-    """Raw Presidio results (overlapping), for inspection and evaluation."""
+def analyze(text: str, lang: str = "de", known: KnownPHI | None = None, nlp_artifacts=None) -> list[RecognizerResult]:
+    """Raw Presidio results (overlapping), for inspection and evaluation. ``nlp_artifacts``: Presidio's
+    NLP results for ``text`` when the caller already has them (else Presidio makes them)."""
     if lang not in LANGUAGES:
         raise DetectionError(f"language {lang!r} is not supported (use one of {', '.join(LANGUAGES)})")
     engine = get_engine()
@@ -300,6 +302,7 @@ def analyze(text: str, lang: str = "de", known: KnownPHI | None = None) -> list[
             ad_hoc_recognizers=ad_hoc,
             score_threshold=SCORE_THRESHOLD,
             regex_flags=re.MULTILINE,  # case-sensitive: capitalisation is evidence
+            nlp_artifacts=nlp_artifacts,
         )
     except Exception as e:  # never let a recogniser's message (which may quote text) escape
         kind = type(e).__name__
@@ -307,10 +310,147 @@ def analyze(text: str, lang: str = "de", known: KnownPHI | None = None) -> list[
     raise DetectionError(f"detection failed in the analyzer ({kind}) on a text of {len(text)} characters")
 
 
-def detect(text: str, lang: str = "de", known: KnownPHI | None = None) -> list[Span]:
-    """Patient-information spans in ``text``, non-overlapping and sorted by offset."""
+def detect(text: str, lang: str = "de", known: KnownPHI | None = None, use_learned: bool = True) -> list[Span]:
+    """Patient-information spans in ``text``, non-overlapping and sorted by offset: the rules, and
+    the learned tagger's spans where a trained model is in the cache (``use_learned``; German only)."""
     if not text:
         return []
-    spans = resolve(analyze(text, lang, known), text)
+    model = _learned_model(lang) if use_learned else None
+    if model is None:
+        spans = resolve(analyze(text, lang, known), text)
+    else:  # one tokenisation for both: the tagger's doc also serves Presidio as its NLP artifacts
+        doc = model.make_doc(text)
+        results = analyze(text, lang, known, nlp_artifacts=_artifacts(doc, lang))
+        spans = combine(results, learned_spans(text, lang, model, doc=doc), text)
     logger.debug("detected %d spans in a text of %d characters", len(spans), len(text))
     return spans
+
+
+# --- the learned tagger beside the rules (medletter.privacy.learned) -------------------------------
+#
+# Union for recall: the tagger's spans join the rules' results with a score below every rule's, so
+# where a rule fires too its span and label win (``resolve``), and the tagger adds what no rule found.
+# For precision, a filter (``_plausible``) drops learned spans that cannot be what their label says:
+# measurements ("140/80 mmHg", "276 /nl", "2 Gy"), a "date" without a date's shape (lab values such as
+# "29.9"), one-character IDs, and names or places made only of the letters' ordinary words (learned from
+# the training letters: ``learned.common_words``). Person names the tagger found are then looked for
+# elsewhere in the letter. Each step was measured by cross-validation (``medletter deid eval --cv 5``,
+# benchmarks/RESULTS.md).
+
+LEARNED_SCORE = 0.45  # rules score 0.55-1.0; above SCORE_THRESHOLD
+_UNIT_AFTER = re.compile(
+    r"\s{0,2}(?:/\s?)?(?:[mµnkc]?g|[mµd]?l|[mck]?m|mmHg|mm\s?Hg|Gy|cGy|%|min|/min|[nµ]l|h|sec|s|Std|mval|mmol|"
+    r"µmol|U|IE|I\.E\.|MBq|MV|MeV|kV|Hz|ms|Schläge|Fraktionen|x|×|Mio|Tsd|fach)(?![\w])"
+)
+_MEASURE = re.compile(r"[\d\s.,/\-–:]+")
+_MONTH = (r"(?:Jan|Feb|Mär|Mrz|Apr|Mai|May|Jun|Jul|Aug|Sep|Okt|Oct|Nov|Dez|Dec)[a-zä]*|Frühjahr|Sommer|Herbst|Winter|"
+          r"Ostern|Weihnacht\w*|Silvester|Neujahr")
+_DATE_SHAPE = re.compile(
+    rf"\d{{1,2}}\.\s?\d{{1,2}}\.|\d{{1,2}}\.\d{{1,2}}\.?\d{{2,4}}|(?<!\d)(?:1[89]|20|21)\d\d(?!\d)|{_MONTH}|"
+    rf"\d{{1,2}}\s?/\s?\d{{2,4}}|\d{{4}}-\d\d",
+    re.IGNORECASE,
+)
+_AGE_SHAPE = re.compile(r"\d|zig|zehn|elf|zwölf|hundert|ein|zwei|drei|vier|fünf|sechs|sieben|acht|neun", re.IGNORECASE)
+_LEXICAL = ("NAME_PATIENT", "NAME_DOCTOR", "NAME_RELATIVE", "NAME_EXT", "PROFESSION", "LOCATION_STREET",
+            "LOCATION_CITY", "LOCATION_HOSPITAL", "LOCATION_ORGANIZATION", "LOCATION_COUNTRY")
+
+
+def _plausible(text: str, start: int, end: int, label: str, common: frozenset[str] = frozenset()) -> bool:
+    """False for a learned span that cannot be the patient information its label says."""
+    span = text[start:end]
+    if not any(c.isalnum() for c in span):
+        return False
+    if _MEASURE.fullmatch(span) and _UNIT_AFTER.match(text, end):
+        return False
+    digits = sum(c.isdigit() for c in span)
+    if label == "DATE":  # with the period after it: "19.3" + "." (the tagger's tokens split it off)
+        return bool(_DATE_SHAPE.search(text[start:end + 1]))
+    if label == "AGE":
+        return bool(_AGE_SHAPE.search(span))
+    if label == "ID":
+        return len(span) >= 2
+    if label == "LOCATION_ZIP":
+        return 4 <= digits <= 5
+    if label in ("CONTACT_PHONE", "CONTACT_FAX"):
+        return digits >= 5
+    if label in _LEXICAL and common:
+        from medletter.privacy.learned import words_of
+
+        words = words_of(span)
+        return not words or not all(w in common for w in words)
+    return True
+
+
+_NAME_WORD = re.compile(rf"[{P.UC}][{P.LC}{P.UC}'’\-]{{2,}}")
+_PROPAGATED = ("NAME_PATIENT", "NAME_DOCTOR", "NAME_RELATIVE")
+_NOT_NAMES = {"frau", "herr", "herrn", "patient", "patientin", "pat", "prof", "doktor", "med", "dres", "oberarzt",
+              "oberärztin", "chefarzt", "chefärztin", "assistenzarzt", "assistenzärztin", "facharzt", "fachärztin"}
+
+
+def _propagate(text: str, spans: list[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
+    """Each word of a learned person name, found again elsewhere in the letter as a whole word, is the
+    same name there ("Frau Korsakoff ... Korsakoff erholt sich")."""
+    words: dict[str, tuple[str, float]] = {}
+    for s, e, label, sc in spans:
+        if label in _PROPAGATED:
+            for m in _NAME_WORD.finditer(text, s, e):
+                if m.group(0).lower() not in _NOT_NAMES:
+                    words.setdefault(m.group(0), (label, sc))
+    if not words:
+        return spans
+    taken = [(s, e) for s, e, *_ in spans]
+    out = list(spans)
+    for w, (label, sc) in words.items():
+        a = text.find(w)
+        while a >= 0:  # str.find: far quicker than a regular expression built per letter
+            b = a + len(w)
+            if (a == 0 or not (text[a - 1].isalnum() or text[a - 1] == "-")) and \
+                    (b == len(text) or not (text[b].isalnum() or text[b] == "-")) and \
+                    not any(x < b and a < y for x, y in taken):
+                out.append((a, b, label, sc))
+                taken.append((a, b))
+            a = text.find(w, b)
+    return sorted(out)
+
+
+def _learned_model(lang: str):
+    if lang != "de":
+        return None
+    from medletter.privacy import learned
+
+    return learned.load_model()
+
+
+def _artifacts(doc, lang: str):
+    """Presidio's NLP artifacts from the tagger's tokens. None of our recognisers reads tokens, and
+    none has context words for Presidio's context enhancer (their context is in their patterns), so
+    the rules find the same with these tokens as with Presidio's own, and the text is tokenised once."""
+    from presidio_analyzer.nlp_engine import NlpArtifacts
+
+    return NlpArtifacts(entities=[], tokens=doc, tokens_indices=[t.idx for t in doc],
+                        lemmas=[t.text.lower() for t in doc], nlp_engine=get_engine().nlp_engine, language=lang)
+
+
+def learned_spans(text: str, lang: str = "de", model=None, threshold: float | None = None,
+                  filtered: bool = True, propagated: bool = True, doc=None) -> list[tuple[int, int, str, float]]:
+    """The learned tagger's spans (start, end, label, score), implausible ones dropped (``filtered``) and
+    person names propagated through the letter (``propagated``); [] without a model or for another
+    language than German."""
+    if lang != "de" or not text:
+        return []
+    from medletter.privacy import learned
+
+    model = model if model is not None else learned.load_model()
+    if model is None:
+        return []
+    th = learned.THRESHOLD if threshold is None else threshold
+    common = learned.model_common_words(model)
+    spans = [x for x in learned.predict(model, text, th, doc=doc)
+             if not filtered or _plausible(text, x[0], x[1], x[2], common)]
+    return _propagate(text, spans) if propagated else spans
+
+
+def combine(rule_results: Iterable[RecognizerResult], learned: Iterable[tuple], text: str) -> list[Span]:
+    """Union of the rules' results and the learned spans, resolved to non-overlapping spans."""
+    extra = [RecognizerResult(entity_type=x[2], start=x[0], end=x[1], score=LEARNED_SCORE) for x in learned]
+    return resolve([*rule_results, *extra], text)

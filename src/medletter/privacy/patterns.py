@@ -41,6 +41,10 @@ MONTH_NUM = {
 }
 MONTH_RE = "(?:" + "|".join(sorted(set(MONTHS_DE + MONTHS_EN), key=len, reverse=True)) + "|" + \
     "(?:" + "|".join(MONTH_ABBR) + r")\.)"
+# an abbreviated month with or without its period ("Okt", "Okt.", "Sept"); "Jan" only where a day
+# stands before it (it is also a first name)
+MONTH_ABBR_RE = "(?:" + "|".join(sorted(MONTH_ABBR, key=len, reverse=True)) + r")\.?(?![\w])"
+MONTH_WORD_RE = "(?:" + "|".join(sorted(set(MONTHS_DE + MONTHS_EN), key=len, reverse=True)) + "|" + MONTH_ABBR_RE + ")"
 
 D = r"(?:0?[1-9]|[12]\d|3[01])"
 M = r"(?:0?[1-9]|1[0-2])"
@@ -48,6 +52,18 @@ Y4 = r"(?:1[89]\d\d|20\d\d)"
 Y2 = r"\d\d"
 NB = r"(?<![\d.,:])(?<![A-Za-z]-)"  # not inside a longer number
 NA = r"(?!\d|,\d|\.\d|/\d)"  # not followed by more number
+# what may not follow a year: more digits, a decimal part, a unit or a count ("2000 mg", "1998 g")
+YEAR_TAIL = (
+    r"(?!\d|,\d|\.\d|\s?(?:mg|ml|µg|mcg|g\b|kg|IE|I\.E\.|E\b|Gy|cGy|mm|cm|ccm|m\b|%|x\b|mal\b|Stück|U/|/µl|/mm|/nl|ms\b|Hz|"
+    r"kcal|Zyklen|Einheiten|Punkte))"
+)
+# words after which a year is a date of the history: first diagnosis, "status post", since, in the year
+HISTORY_CUE = (
+    r"(?:\b(?:ED|EM|Erstdiagnose|Erstdiag\.|Diagnose|Z\.\s?n\.|Zn\.|St\.\s?p\.|s\.\s?p\.|seit|Seit|"
+    r"im\sJahre?|Jahrgang|Jg\.|Rezidiv|Progress|Progression|Zweitdiagnose|Erstmanifestation|diagnostiziert|"
+    r"operiert|bestrahlt|Radiatio|Chemotherapie|OP|Op\.|Operation)|\bZ\.n\.)"
+)
+YEAR_JOIN = r"(?:[,;/&–-]|und|u\.|sowie|bzw\.|oder)"
 
 DATE_PATTERNS: list[tuple[str, str, float]] = [
     # 04.04.2029, 4.4.1997, 23.04 2029, 10. 03. 2043, 21/06/1967, 26 09.2033
@@ -68,14 +84,70 @@ DATE_PATTERNS: list[tuple[str, str, float]] = [
     ("my4", rf"{NB}(?:{M}\s?[-–]\s?)?{M}\s?/\s?{Y4}(?!\d)", 0.9),
     ("my4.", rf"{NB}(?:0[1-9]|1[0-2])\.{Y4}(?!\d)", 0.85),
     # 11/28, 1/26 (month/2-digit year), not lymph-node counts "pN1 (2/15)" nor blood pressure
-    ("my2", rf"{NB}(?<![\d,]/)(?<!N\d[a-c]?\s?\(\s?)(?<!(?:NRS|VAS|NAS|Score|Punkte|ECOG|Grad|Visus)\s?:?\s?\(?\s?)(?<!RR\s?){M}/{Y2}(?![\d/.]|\s?(?:mmHg|mg|µg|ml|g\b|cm|mm|LK|Lymph|[Kk]noten|%))", 0.75),
+    # and a range of months of one year, "4-7/18", "04–09/21"
+    ("my2", rf"{NB}(?<![\d,]/)(?<!N\d[a-c]?\s?\(\s?)(?<!(?:NRS|VAS|NAS|Score|Punkte|ECOG|Grad|Visus)\s?:?\s?\(?\s?)(?<!RR\s?)(?:{M}\s?[-–]\s?)?{M}/{Y2}(?![\d/.]|\s?(?:mmHg|mg|µg|ml|g\b|cm|mm|LK|Lymph|[Kk]noten|%))", 0.75),
     # bare years 1900-2049 (not amounts, not parts of codes)
-    ("year", rf"(?<![\w.,/:#-])(?<!(?:ISO|DIN|EN|Nr\.?|No\.?|ICD|Tel\.?|Fax)\s?)(?:19\d\d|20[0-4]\d)(?!\d|,\d|\.\d|\s?(?:mg|ml|µg|mcg|g\b|kg|IE|I\.E\.|E\b|Gy|cGy|mm|cm|m\b|%|x\b|mal\b|Stück|U/|/µl|/mm|ms\b|Hz|kcal|Zyklen|Einheiten))", 0.6),
-    # the first day of a range: "vom 4. bis 18.10.21", "06-07.11.2024", "10 und 11.10.2033", "05.11-18.11.2024"
-    ("range", rf"{NB}(?:{D}\.{M}\.?|{D}\.?)(?=\s?(?:[-–/]|bis(?:\szum)?|und|u\.|&)\s?{D}\.\s?{M}\.)", 0.75),
+    ("year", rf"(?<![\w.,/:#-])(?<!(?:ISO|DIN|EN|Nr\.?|No\.?|ICD|Tel\.?|Fax)\s?)(?:19\d\d|20[0-4]\d){YEAR_TAIL}", 0.6),
+    # a year after a history cue (up to three words between), 1900-2099 (date-shifted letters reach
+    # past 2049), also glued to the cue: "ED 2011", "(ED:2011)", "Z.n. Appendektomie 2057", "im Jahr 1998"
+    ("year_cued", rf"(?<={HISTORY_CUE}(?:[ \t]+[{UC}{LC}][\w./-]*){{0,3}}?[ \t]?:?[ \t]{{0,2}})(?:19\d\d|20\d\d){YEAR_TAIL}", 0.8),
+    # years in a list, each joined to another year: "1998 und 2003", "1998/2003", "1998,2003", "2001-2004"
+    ("year_list", rf"(?<![\w.,:#-])(?:19\d\d|20\d\d)(?=\s?{YEAR_JOIN}\s?(?:19\d\d|20\d\d){YEAR_TAIL})", 0.75),
+    ("year_list", rf"(?<=(?:19\d\d|20\d\d)\s?{YEAR_JOIN}\s?)(?:19\d\d|20\d\d){YEAR_TAIL}", 0.75),
+    # a year and the next one: "2003/04", "1999/2000" (checked by the recogniser: consecutive)
+    ("year_pair", r"(?<![\w.,/:#-])(?:19\d\d|20\d\d)/(?:\d\d|19\d\d|20\d\d)(?![\d/]|[.,]\d|\s?(?:mg|ml|µg|g\b|IE|Gy|%))", 0.85),
+    # a two-digit year with an apostrophe: "Appendektomie ’98"
+    ("year_apos", r"(?<=[\s(])['’]\d\d(?![\w'’])", 0.7),
+    # the first day of a range: "vom 4. bis 18.10.21", "06-07.11.2024", "10 und 11.10.2033", "05.11-18.11.2024",
+    # and with the month (and year) only at the end: "vom 3. – 17. März 2021", "3. bis 17. Okt. 2021"
+    ("range", rf"{NB}(?:{D}\.{M}\.?|{D}\.?)(?=\s{{0,2}}(?:[-–/]|bis(?:\szum)?|und|u\.|&)\s{{0,2}}{D}\.\s?(?:{M}\.|{MONTH_WORD_RE}))", 0.75),
+    # a day and an abbreviated month without its period or year: "am 4. Okt", "12.Dez", "4. Sept 21"
+    ("day_month_abbr", rf"{NB}{D}\.\s?{MONTH_ABBR_RE}(?:\s*{Y4}(?!\d)|\s+'?{Y2}(?![\d.,]))?", 0.8),
+    # an abbreviated month and a year, no period: "Okt 2021" ("Jan" is a first name: left out)
+    ("month_abbr_year", r"(?<![\w.])(?:Sept|Feb|Mär|Mrz|Apr|Jun|Jul|Aug|Sep|Okt|Oct|Nov|Dez|Dec)\s?(?:1[89]\d\d|20\d\d)(?!\d)", 0.8),
 ]
 
 # --- age ---------------------------------------------------------------------------------------
+# a word that may be a (misspelt) form of "jährig" after an age: lowercase j, 3-10 letters
+AGE_JWORD = r"j[a-zäöü]{2,9}(?![\w])"
+_UNITS = ("ein", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun")
+_TEENS = ("zehn", "elf", "zwölf", "dreizehn", "vierzehn", "fünfzehn", "sechzehn", "siebzehn", "achtzehn", "neunzehn")
+_TENS = ("zwanzig", "dreißig", "vierzig", "fünfzig", "sechzig", "siebzig", "achtzig", "neunzig")
+
+
+def _number_words() -> dict[str, int]:
+    """German number words 1-119 as written in ages ("einundsiebzig", "hundertzwei"), with "ss" for "ß"."""
+    w: dict[str, int] = {"eins": 1}
+    w.update({u: i for i, u in enumerate(_UNITS, start=1)})
+    w.update({t: i for i, t in enumerate(_TEENS, start=10)})
+    for i, t in enumerate(_TENS, start=2):
+        w[t] = 10 * i
+        for j, u in enumerate(_UNITS, start=1):
+            w[f"{u}und{t}"] = 10 * i + j
+    for k, v in list(w.items()):
+        if v < 20:
+            for h in ("hundert", "einhundert"):
+                w[h + k] = 100 + v
+                w[h + "und" + k] = 100 + v
+    w["hundert"] = w["einhundert"] = 100
+    w.update({k.replace("ß", "ss"): v for k, v in list(w.items()) if "ß" in k})
+    return w
+
+
+AGE_WORDS = _number_words()
+# the person an age adjective describes ("einundsiebzigjährige Patientin")
+PERSON_NOUN = (
+    r"(?:Patient(?:in|en)?|Pat\.|Mann|Frau|Herr|Dame|Junge|Jungen|Mädchen|Kind|Kleinkind|Säugling|Jugendliche[rn]?|"
+    r"Rentner(?:in)?|Schüler(?:in)?|Student(?:in)?|Sohn|Tochter|Enkel(?:in)?|Bruder|Schwester|Mutter|Vater|"
+    r"Ehemann|Ehefrau|Gatte|Gattin|Witwe[r]?|Raucher(?:in)?|Person|Proband(?:in)?|Bewohner(?:in)?|Zwilling|"
+    r"Erstgebärende|Frühgeborene[sn]?|Großmutter|Großvater|Nichte|Neffe)(?![\w])"
+)
+# what a number and "-jährig" describe when they are not an age: a time span ("5-jährige Überlebensrate")
+TIME_SPAN_NOUN = (
+    r"(?:[\w-]*(?i:überleben|überlebens\w*|nachsorge|nachbeobachtung|follow-?up|verlauf|therapie|behandlung|"
+    r"erhaltung|intervall|zeitr(?:aum|äume)|dauer|beobachtung|kontrolle[n]?|freiheit|studie[n]?|erfahrung|tätigkeit|"
+    r"geschichte|zeit|pause|phase|periode|latenz|remission|ergebnis(?:se)?|rate|risiko|anamnese)|OS|PFS|DFS|EFS)(?![\w])"
+)
 AGE_PATTERNS: list[tuple[str, str, float]] = [
     ("jährig", rf"(?<![\d.,])\d{{1,3}}(?=\s?[-–]?\s?(?:(?i:j\.|jährig|jahrig|jähr\.|jahre?\salt|jahren?\salt|-?jähr)|J\.|yo\b|-?year-old|\syears?\sold|\s?Lebensjahr))", 0.9),
     ("lj", r"(?<![\d.,])\d{1,3}(?=\.\s?(?:Lj|LJ|Lebensjahr))", 0.85),
@@ -83,6 +155,15 @@ AGE_PATTERNS: list[tuple[str, str, float]] = [
     ("mit_an", r"(?<=\b(?:mit|im\sAlter\svon)\s)\d{1,3}(?=\s(?:an|J\.|Jahren)\b)", 0.75),
     # "Frau Maier, 57 Jahre, ..." and "(57 J.)"
     ("komma", r"(?<=[\w.],\s{1,2}|\(\s?)\d{1,3}(?=\s?(?:Jahre|J\.|jährig|years?|y/o)(?:\s?alt)?\s*[,;.)])", 0.8),
+    # a typo in "-jährige(r)": "71-jähirge", "65-jhrige", "58-järige" (the recogniser checks the word
+    # against the forms of "jährig" with up to two edits)
+    ("jährig_typo", rf"(?<![\d.,])\d{{1,3}}(?=[ \t]?[-–]?[ \t]?{AGE_JWORD})", 0.8),
+    # the age as a word (also misspelt): "einundsiebzigjährige", "zweiundachtzig-jährige", "Dreiundsechzigjährige"
+    # (the recogniser checks the number word and, for the adjective, that a person follows)
+    ("word_jährig", rf"(?<![\w-])[{UC}{LC}][{LC}]{{2,23}}?(?=[ \t]?[-–]?[ \t]?{AGE_JWORD})", 0.8),
+    # "siebzig Jahre alt", "im Alter von dreiundfünfzig Jahren"
+    ("word_alt", rf"(?<![\w-])[{LC}][{LC}]{{2,23}}(?=\s+Jahre?\s+alt\b)", 0.8),
+    ("word_alter", rf"(?<=\b[Aa]lter\s(?:von\s)?)[{LC}][{LC}]{{2,23}}(?=\s+(?:Jahren|J\.)(?![\w]))", 0.8),
 ]
 
 # --- identifiers -------------------------------------------------------------------------------
@@ -98,11 +179,28 @@ ID_CUE = (
 )
 ID_VALUE = r"(?=[\w/-]*\d)[A-Z]{0,5}[-/]?[\dA-Z][\w/-]*(?<![-/])"
 WARD_CUE = r"(?i:Station|Stat\.|Intensivstation|IMC|Zimmer|Zi\.?|Bett|Ward|Room|Ambulanz|Raum)"
+# a ward (also compounds: "Normalstation", "Wachstation") or a room, theatre or delivery room
+UNIT_CUE = (
+    r"(?<![\w-])(?:[A-ZÄÖÜ][a-zäöü]*station|Station|Stat\.|OP-?(?:Saal|Säle|Raum)|Saal|Zimmer|Zi\.|Raum|Bett|Box|Koje|"
+    r"(?:Schock|Kreiß|Kreiss|Operations|Eingriffs|Behandlungs|Untersuchungs|Aufwach|Bestrahlungs|Sonographie|"
+    r"Endoskopie|Herzkatheter|Katheter|Hybrid|Notfall|Isolier|Patienten|Einzel|Doppel|Mehrbett|Kranken|Überwachungs)"
+    r"(?:saal|raum|zimmer|platz))"
+)
+UNIT_WING = r"(?:Nord|Süd|Ost|West|Mitte|Nordost|Nordwest|Südost|Südwest)"
 ID_PATTERNS: list[tuple[str, str, float]] = [
     ("cued", rf"(?<={ID_CUE}\s?[:.#]?\s{{0,3}})(?:{ID_VALUE})", 0.9),
     ("ward", rf"(?<=\b{WARD_CUE}\s?:?\s{{0,3}})(?=[\w-]*\d)[A-Z]{{0,5}}-?\d{{1,5}}[A-Za-z]?\b", 0.75),
     # a unit's letter or roman numeral after a ward or department name ("Viszeralchirurgie B /", "Intensiv II")
     ("unit_suffix", r"(?<=\b(?:Station|Intensiv|Intensivstation|Normalstation|IMC|Wachstation|[A-ZÄÖÜ][a-zäöüß]+(?:chirurgie|medizin|ologie))\s)(?:[A-H]|I{1,3}|IV|V)(?=[ \t]*(?:/|,|;|$))", 0.6),
+    # the number of a ward, room or operating theatre, with a wing: "Station 4 Nord", "Normalstation 12B",
+    # "OP-Saal 3", "Kreißsaal 2", "Schockraum 1", "Zimmer 12" (GraSCCo labels the number, not the word, ID)
+    ("unit_no", rf"(?<={UNIT_CUE}[ \t]?:?[ \t]{{0,2}}(?:{UNIT_WING}[ \t])?)\d{{1,4}}[A-Za-z]?(?:[ \t]{UNIT_WING})?"
+                rf"(?![\w]|[.,]\d|[ \t]*(?:Tage|Wochen|Monate|Jahre|J\.|Stunden|Std\.|min|mg|ml|cm|mm|Gy|%|x\b))", 0.8),
+    # the roman number of a department: "Medizinische Klinik II", "Klinik für Innere Medizin III",
+    # "Chirurgische Klinik I" (not "Stadium II", "NYHA II", "Typ II", "Hirnnerven II-XII", "Grad III°")
+    ("dept_no", r"(?<=(?<![\w-])(?:Klinik|Abteilung|Department|Medizin|Chirurgie|Poliklinik|Intensiv|"
+                r"[A-ZÄÖÜ][a-zäöüß]+(?:chirurgie|medizin|ologie|klinik|iatrie|ädie))[ \t])(?:I{1,3}|IV|VI{0,3}|IX|X)"
+                r"(?![\w°/-]|\.\s?[a-zäöü\d])", 0.7),
     # certification numbers in letterheads identify the institution ("Zertifiziert nach DIN EN ISO 9001")
     ("certificate", r"\b(?:DIN\s)?(?:EN\s)?ISO\s\d{4,5}(?:[-:]\d{1,4})?\b", 0.6),
     ("ward_auf", rf"(?<=\b(?:auf|nach|von|zuvor\sauf)\s)(?=[A-Z]{{2,6}}-?\d)[A-Z]{{2,6}}-?\d{{1,3}}\b", 0.6),
@@ -146,9 +244,15 @@ STREET_NAME = (
     rf"[{UC}][{LC}]+(?:er|e|sche|ische|ner)[ ](?:Str\.|Straße|Strasse|Gasse|Weg|Allee|Platz|Ring|Damm|Chaussee|Landstraße|Steig)(?![{LC}]))"
 )
 ZIP = r"(?:(?:D|A|CH|DE|AT)\s?-\s?)?\d{4,5}"
+# the code of a Swiss canton, a German or an Austrian state, as written in parentheses after a place
+# ("Aarau (AG)", "Freising (BY)"): a closed set, like the months
+REGION_CODE = (
+    r"(?:AG|AI|AR|BE|BL|BS|FR|GE|GL|GR|JU|LU|NE|NW|OW|SG|SH|SO|SZ|TG|TI|UR|VD|VS|ZG|ZH|"
+    r"BW|BY|BB|HB|HH|HE|MV|NI|NRW|RP|SL|SN|ST|TH|NÖ|OÖ)"
+)
 CITY_NAME = (
     rf"(?:(?:Bad|St\.|Sankt|Neu|Groß|Klein|Markt|Hansestadt|Lutherstadt)\s)?(?:{CAPWORD}|{ALLCAPS})"
-    rf"(?:\s(?:am|an\sder|im|in\sder|ob\sder|bei|vor\sder|a\.\s?d\.|an\sder)\s(?:{CAPWORD}))?(?:\s?\((?:{CAPWORD})\))?"
+    rf"(?:\s(?:am|an\sder|im|in\sder|ob\sder|bei|vor\sder|a\.\s?d\.|an\sder)\s(?:{CAPWORD}))?(?:\s?\((?:{CAPWORD}|{REGION_CODE})\))?"
     rf"(?:-(?:{CAPWORD}|{ALLCAPS}))?"
 )
 
@@ -189,8 +293,15 @@ BIRTH_CUE = r"(?:\(?\s?\*|(?i:geb\.|geboren|geb\.\s?am|geb\.?:|born|DOB|d\.o\.b\
 HOSP_CORE = (
     r"(?:[\w.-]*(?:[Kk]linik(?:um|en)?|[Kk]rankenhaus|[Ss]pital|[Hh]ospital|KLINIK(?:UM|EN)?|KRANKENHAUS|SPITAL|"
     r"Krankenanstalt(?:en)?(?:verbund)?|[Uu]niklinik\w*|UNIKLINIK\w*|Reha(?:bilitations)?[-\s]?[Zz]entrum|Charité|"
-    r"[Kk]linikverbund|Heilstätte|Sanatorium|Lazarett|Medizinisches\sVersorgungszentrum|MVZ|KH)\b)"
+    r"[Kk]linikverbund|Heilstätte|Sanatorium|Lazarett|Medizinisches\sVersorgungszentrum|MVZ|KH|"
+    r"[\w-]*\w{3}zentrum|[\w-]+-Zentrum|Ambulatorium|Ärztehaus)\b)"
 )
+# abbreviations of hospitals by their form: Universitätsklinikum (UKE, UKM, UKGM), Kantonsspital (KSA,
+# KSBL), Universitätsspital (USZ, USB), Universitätsmedizin (UMG), Medizinische Hochschule Hannover, and
+# Landes-/Allgemeines/Bezirks-/Städtisches Krankenhaus (LKH, AKH, BKH, SKH); only after a preposition of
+# place ("im KSA", "ans USZ"), and not the echocardiography "UKG"
+HOSP_ABBR = r"(?:UK(?!G\b)[A-Z]{1,3}|KS[A-Z]{1,3}|US[BZ]|UM[A-Z]{1,2}|MHH|[ALBS]KH)"
+HOSP_ABBR_CUE = r"(?:\b(?:im|am|ins|ans|vom|zum|beim|aus\sdem|in\sdas|an\sdas|in\sdem|an\sdem|in\sder|an\sder|nach|des|dem|das)\s)"
 GENERIC_HOSP = frozenset(
     w.lower() for w in (
         "Klinik Klinikum Kliniken Krankenhaus Spital Hospital KH Uniklinik Uniklinikum Universitätsklinik "

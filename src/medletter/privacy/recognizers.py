@@ -84,7 +84,7 @@ class GermanDateRecognizer(MedletterRegexRecognizer):
 
     def valid(self, text, start, end, rule):
         frag = text[start:end]
-        if rule == "year":
+        if rule.startswith("year"):
             before = text[max(0, start - 12):start]
             # "Stadium IV (AJCC 2009)" is a date by GraSCCo's rules; "Tel 2033" is not
             if re.search(r"\b(?i:tel\.?|fax|nr\.?|no\.?|zi\.?|station|pos\.?)\s*:?\s*$", before):
@@ -92,6 +92,10 @@ class GermanDateRecognizer(MedletterRegexRecognizer):
             # a season and a year ("im Frühjahr 2023") is too coarse to identify anyone: it stays
             if re.search(r"\b(?i:frühjahr|frühling|sommer|herbst|winter|spring|summer|autumn|fall)\s*$", before):
                 return False
+        if rule == "year_pair":
+            # "2003/04", "1999/2000": the second year follows the first (else a journal number, an ID)
+            a, b = frag.split("/")
+            return int(b) % 100 == (int(a) + 1) % 100 and (len(b) == 2 or int(b) == int(a) + 1)
         if rule in ("dm.",):
             # "1.2." inside an enumeration like "1.2.3" was excluded by the look-arounds; also skip
             # section numbers at line start ("2.1. Befund")
@@ -101,15 +105,76 @@ class GermanDateRecognizer(MedletterRegexRecognizer):
         return True
 
 
+_JAEHRIG_FORMS = ("jährig", "jährige", "jähriger", "jähriges", "jährigen", "jährigem")
+_ARTICLE_BEFORE = re.compile(r"(?i:\b(?:der|die|den|dem|des|ein|eine|einen|einem|einer|eines|unsere[rmn]?|unser)\s+)$")
+
+
+def age_word(word: str) -> int | None:
+    """The value of a German number word as written in an age, tolerating typos: exact
+    ("einundsiebzig"), or one edit in words of 6+ letters and two in words of 12+ ("einundsiebzg")."""
+    from rapidfuzz.distance import Levenshtein
+
+    w = word.lower()
+    if w in P.AGE_WORDS:
+        return P.AGE_WORDS[w]
+    limit = 2 if len(w) >= 12 else 1 if len(w) >= 6 else 0
+    if not limit:
+        return None
+    best = min(P.AGE_WORDS, key=lambda k: Levenshtein.distance(w, k, score_cutoff=limit + 1))
+    return P.AGE_WORDS[best] if Levenshtein.distance(w, best, score_cutoff=limit + 1) <= limit else None
+
+
+def jaehrig_like(word: str) -> bool:
+    """``word`` is a form of "jährig" with up to two edits ("jähirge", "jhrige", "jäjriger"), and not
+    "jährlich" (yearly) nor "Jahre"."""
+    from rapidfuzz.distance import Levenshtein
+
+    w = word.lower()
+    if w.startswith(("jährl", "jahrl")) or w in ("jahre", "jahren", "jahres", "jahr"):
+        return False
+    return any(Levenshtein.distance(w, f, score_cutoff=2) <= 2 for f in _JAEHRIG_FORMS)
+
+
 class GermanAgeRecognizer(MedletterRegexRecognizer):
+    """Ages: a number and "-jährig"/"Jahre alt"/"Lj." (also with a typo in "jährig"), and ages written
+    as words ("einundsiebzigjährige Patientin", "siebzig Jahre alt", misspelt by an edit or two).
+
+    An age adjective in words counts only where a person follows or the word is a noun ("Der
+    Einundsiebzigjährige"); a number and "-jährig" before a time span ("5-jährige Überlebensrate",
+    "dreijährige Erhaltungstherapie") or "2-jährlich" is not an age.
+    """
+
     ENTITY = "AGE"
     RULES = P.AGE_PATTERNS
+    _jword = re.compile(rf"[ \t]?[-–]?[ \t]?(?P<j>{P.AGE_JWORD})")
+    _time_span = re.compile(rf"^[ \t,]*(?:[{P.LC}][\w-]*[ \t]+){{0,2}}{P.TIME_SPAN_NOUN}")
+    _person = re.compile(rf"^[ \t,]*(?:[\w.-]+[ \t,]+){{0,2}}?{P.PERSON_NOUN}")
 
     def valid(self, text, start, end, rule):
-        try:
-            return 0 <= int(text[start:end]) <= 125
-        except ValueError:
+        frag = text[start:end]
+        j = self._jword.match(text, end)
+        if rule in ("jährig_typo", "word_jährig") and not (j and jaehrig_like(j.group("j"))):
             return False
+        if rule in ("word_jährig", "word_alt", "word_alter"):
+            if age_word(frag) is None:
+                return False
+        else:
+            try:
+                if not 0 <= int(frag) <= 125:
+                    return False
+            except ValueError:
+                return False
+        if rule not in ("jährig", "jährig_typo", "word_jährig"):
+            return True
+        if rule == "jährig" and re.match(r"[ \t]?[-–]?[ \t]?(?i:jährl|jahrl)", text[end:end + 8]):
+            return False  # "2-jährlich": every two years
+        after = text[j.end():j.end() + 60] if j else text[end:end + 60]
+        if self._time_span.match(after):
+            return False
+        if rule == "word_jährig":
+            noun = frag[0].isupper() and bool(_ARTICLE_BEFORE.search(text[max(0, start - 12):start]))
+            return noun or bool(self._person.match(after))
+        return True
 
 
 class GermanIdRecognizer(MedletterRegexRecognizer):
@@ -216,6 +281,13 @@ def _name_like_city(tok: str) -> bool:
     )
 
 
+def _initialism(code: str, word: str) -> bool:
+    """The letters of ``code`` appear in order in ``word``: "TG" for "Triglyceride", "HE" for
+    "Hämatoxylin-Eosin" (an abbreviation of the word, not a canton after a place)."""
+    it = iter(word.lower())
+    return all(ch in it for ch in code.lower())
+
+
 _STREET_HEAD_WORDS = frozenset("Am An Im In Auf Zum Zur Unter Hinter Vor der dem den".split())
 
 
@@ -253,6 +325,8 @@ class GermanAddressRecognizer(EntityRecognizer):
         )
         self.city_list = c(rf"(?<![\w-]){P.CITY_LIST_RE}(?![\w-])")
         self.bad_city = c(rf"(?<![\w-])(?:Bad|Sankt)[ ][{P.UC}][{P.LC}]+(?:[ ](?:am|an[ ]der|im)[ ][{P.UC}][{P.LC}]+)?(?![\w-])")
+        # a place and a canton's or state's code in parentheses: "Aarau (AG)", "Freising (BY)"
+        self.region_city = c(rf"(?<![\w-])(?P<city>(?:(?:Bad|St\.|Sankt)[ ])?{P.CAPWORD})[ ]?\((?P<code>{P.REGION_CODE})\)")
         self.cued_city = c(
             rf"(?<=\b(?:in|aus|nach|Patho(?:logie)?|Klinikum|Krankenhaus|Spital)\s)(?P<city>{P.CITY_NAME})(?=\s|[,.;:)])"
         )
@@ -295,6 +369,12 @@ class GermanAddressRecognizer(EntityRecognizer):
                 if _name_like_city(city):
                     add("LOCATION_CITY", *m.span("city"), score, rule)
                     strong_cities.add(city)
+        for m in self.region_city.finditer(text):
+            city, code = m.group("city"), m.group("code")
+            if city in nd.CITIES or (not _initialism(code, city) and _name_like_city(city)
+                                     and city not in nd.COMMON_NOUNS and city not in P.MONTHS_DE):
+                add("LOCATION_CITY", *m.span(), 0.8, "region_city")
+                strong_cities.add(city)
         for m in self.cued_city.finditer(text):
             city = m.group("city")
             if city in nd.CITIES and city not in nd.AMBIGUOUS_CITIES:
@@ -311,6 +391,15 @@ class GermanAddressRecognizer(EntityRecognizer):
         return out
 
 
+# stems of German adjectives, participles and ordinals before an ending ("medizinisch-e", "universitär-e",
+# "städtisch-en", "zuweisend-e", "spezialisiert-e", "erst-e")
+_ADJ_STEMS = ("isch", "lich", "ig", "al", "ell", "iv", "är", "ar", "ös", "ent", "ant", "end", "ern", "at", "ior", "sch",
+              "t", "neu", "groß", "klein", "frei", "gut", "ganz")
+_NOT_BRAND = frozenset("dieser diese diesem diesen jeder jede jedem jeden welcher welche welchem beide beiden alle allen "
+                       "unserer ihrer seiner seine seinen seinem meine meiner meinen deren dessen jener jene keine keiner "
+                       "kein".split())
+
+
 class GermanHospitalRecognizer(EntityRecognizer):
     """Hospitals, practices and rehabilitation centres: a hospital word with a proper name."""
 
@@ -322,7 +411,12 @@ class GermanHospitalRecognizer(EntityRecognizer):
     _tail_assoc = re.compile(
         rf"\G[ \t]?(?:der|des|vom|zum|zur|am|an[ ]der|im|St\.|Sankt|St\.-)[ \t](?:(?:{P.CAPWORD}|{P.ALLCAPS}|St\.|der|des|barmherzigen)[ \t]?){{1,5}}"
     )
-    _tail_name = re.compile(rf"\G(?:(?:[ ]?,?[ ]?)(?:{P.CITY_NAME}|{P.ALLCAPS})(?=[ \t]*(?:[^\w\s]|\n|$)|[ ][{P.LC}\d-])|[ ]*\n[ \t]*(?:{P.CITY_NAME}|{P.ALLCAPS})(?=[ \t]*(?:,|\n|$)))")
+    _tail_name = re.compile(rf"\G(?:(?:[ ]?,?[ ]?)(?:{P.CITY_NAME}|{P.ALLCAPS})(?:[ ](?:{P.UNIT_WING}|{P.CAPWORD}|{P.ALLCAPS}))?(?=[ \t]*(?:[^\w\s]|\n|$)|[ ][{P.LC}\d-])|[ ]*\n[ \t]*(?:{P.CITY_NAME}|{P.ALLCAPS})(?=[ \t]*(?:,|\n|$)))")
+    _tail_word = re.compile(rf"\G[ ]?,?[ ]?{P.CAPWORD}(?=[ \t]*(?:[^\w\s]|\n|$)|[ ][{P.LC}\d-])")
+    # a name right before the hospital word, on its line: "Asklepios Klinik", "Aarauer Kantonsspital"
+    _brand = re.compile(rf"(?:^|(?<=[\s(„\"/]))(?P<b>[{P.UC}][{P.LC}]+(?:-[{P.UC}][{P.LC}]+)?)[ ]$")
+    _abbr_def = re.compile(r"[ \t]?\((?P<a>[A-ZÄÖÜ][A-ZÄÖÜ]{1,5})\)")
+    _abbr_form = re.compile(rf"(?<={P.HOSP_ABBR_CUE}){P.HOSP_ABBR}(?![\w-])", FLAGS)
     _praxis = re.compile(rf"(?<![\w-])(?:Praxis|Ordination|Gemeinschaftspraxis|Praxisgemeinschaft)[ \t]+(?:{P.TITLE}[ \t]*)?(?:{P.NAMETOK})(?:[ \t]+{P.NAMETOK})?", FLAGS)
 
     def __init__(self, supported_language: str = "de"):
@@ -331,6 +425,30 @@ class GermanHospitalRecognizer(EntityRecognizer):
 
     def load(self) -> None:
         pass
+
+    @staticmethod
+    def _brand_like(word: str) -> bool:
+        """A capitalised word before a hospital word that is a name ("Asklepios", "Hirslanden", the
+        place adjective "Aarauer"), not an adjective ("Medizinische", "Psychiatrischen", "Innere",
+        "Zuweisende"), a determiner ("Unserer") or a clinical noun ("Radioonkologie")."""
+        if word in nd.NOT_NAME or word.capitalize() in nd.NOT_NAME or word.lower() in _ARTICLES:
+            return False
+        low = word.lower()
+        if low.endswith(nd.NON_NAME_SUFFIXES) or low in _NOT_BRAND:
+            return False
+        m = re.fullmatch(r"(.+?)(e|en|em|es|er)", low)
+        if m and m.group(2) != "er" and m.group(1).endswith((*_ADJ_STEMS, "er")):
+            return False  # "Psychiatrischen", "Universitäre", "Zuweisende", "Innere", "Andere"
+        return not low.endswith(("erer", "ischer", "licher"))  # but "Leipziger", "Aarauer"
+
+    @staticmethod
+    def _place_words(tail: str) -> bool:
+        """Every word of a hospital's tail may be part of a place or a name ("Hirslanden Aarau",
+        "Nürnberg Nord"), none a clinical noun ("Aarau Nachsorge", "Biel am Montag")."""
+        words = [w for w in re.split(r"[\s,()]+", tail) if w[:1].isupper()]
+        return _name_like_city(tail.strip(" ,\t")) and all(
+            w not in nd.NOT_NAME and w not in nd.COMMON_NOUNS and not w.lower().endswith(nd.NON_NAME_SUFFIXES)
+            and not w.lower().endswith(("sorge", "kontrolle", "therapie", "behandlung", "aufnahme")) for w in words)
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):  # type: ignore[override]
         out = []
@@ -342,6 +460,11 @@ class GermanHospitalRecognizer(EntityRecognizer):
             if pm:
                 s = pm.start()
                 extended = True
+            else:
+                bm = self._brand.search(text, max(0, s - 40), s)
+                if bm and "\n" not in bm.group(0) and self._brand_like(bm.group("b")):
+                    s = bm.start("b")
+                    extended = True
             t = self._tail_assoc.match(text, e)
             if t and any(w in nd.NOT_NAME for w in t.group(0).split()[1:]):
                 t = None
@@ -349,13 +472,16 @@ class GermanHospitalRecognizer(EntityRecognizer):
                 e = t.end()
                 extended = True
             t = self._tail_name.match(text, e)
+            if t and not self._place_words(t.group(0)):
+                t = self._tail_word.match(text, e)  # "Spitalzentrum Biel am Montag": the place alone
             if t:
                 tail = t.group(0).strip(" ,\t")
                 first = tail.split()[0] if tail else ""
-                if first and first not in nd.NOT_NAME and first.lower() not in ("für", "fur") and _name_like_city(tail):
+                roman = re.fullmatch(r"[IVX]+", first)  # "Medizinische Klinik II": a department's number (ID)
+                if first and not roman and first not in nd.NOT_NAME and first.lower() not in ("für", "fur") and _name_like_city(tail):
                     e = t.end()
                     extended = True
-            generic = word.lower() in P.GENERIC_HOSP or re.fullmatch(r"(?i)[\w-]*(?:klinik|klinikum|krankenhaus|spital|hospital)", word) and word.lower().startswith(("universitäts", "landes", "hals-nasen", "hno", "psychiatrische", "kreis", "bezirks", "stadt", "kinder", "frauen", "augen", "haut", "tages", "privat", "fach", "akut", "reha", "lehr", "uni"))
+            generic = word.lower() in P.GENERIC_HOSP or word.lower().endswith("zentrum") or word in ("Ambulatorium", "Ärztehaus") or re.fullmatch(r"(?i)[\w-]*(?:klinik|klinikum|krankenhaus|spital|hospital)", word) and word.lower().startswith(("universitäts", "landes", "hals-nasen", "hno", "psychiatrische", "kreis", "bezirks", "stadt", "kinder", "frauen", "augen", "haut", "tages", "privat", "fach", "akut", "reha", "lehr", "uni"))
             if generic and not extended:
                 continue
             while e > s and text[e - 1] in " \t\n,;:.":
@@ -363,6 +489,18 @@ class GermanHospitalRecognizer(EntityRecognizer):
             out.append(_result(self, "LOCATION_HOSPITAL", s, e, 0.85 if extended else 0.6, "hospital"))
         for m in self._praxis.finditer(text):
             out.append(_result(self, "LOCATION_HOSPITAL", *m.span(), 0.85, "praxis"))
+        # abbreviations: defined right after a hospital name ("Universitätsklinikum Hamburg-Eppendorf (UKE)")
+        # or of a hospital's form after a preposition of place ("im KSA"); then everywhere in the text
+        abbrs: set[str] = set()
+        for r in list(out):
+            d = self._abbr_def.match(text, r.end)
+            if d and d.group("a") not in _NON_NAME_CAPS and d.group("a") not in nd.NOT_NAME:
+                out.append(_result(self, "LOCATION_HOSPITAL", *d.span("a"), 0.8, "hospital_abbr"))
+                abbrs.add(d.group("a"))
+        abbrs.update(m.group(0) for m in self._abbr_form.finditer(text))
+        for a in abbrs:
+            for m in re.finditer(rf"(?<![\w-]){re.escape(a)}(?![\w-])", text):
+                out.append(_result(self, "LOCATION_HOSPITAL", *m.span(), 0.75, "hospital_abbr"))
         return out
 
 
@@ -684,7 +822,8 @@ class GermanNameRecognizer(EntityRecognizer):
                 if not span:
                     continue
                 rest = text[span[1]:s0 + len(segtext)]
-                role_after = re.match(rf"[ ]*[–—,-][ ]*(?:{P.ROLE}|[{P.UC}][{P.LC}]*(?:arzt|ärztin|loge|login|ist|istin))\b", rest)
+                # "Anna Muster – Oberärztin", "Anna Muster, OA", "Anna Muster (Assistenzärztin)"
+                role_after = re.match(rf"[ ]*(?:[–—,-][ ]*|\([ ]?)(?:{P.ROLE}|[{P.UC}][{P.LC}]*(?:arzt|ärztin|loge|login|ist|istin))\b", rest)
                 if role_after and len(text[span[0]:span[1]].split()) >= 2:
                     add(span, "NAME_DOCTOR", 2)
                     continue
