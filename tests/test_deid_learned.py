@@ -150,6 +150,25 @@ def test_rules_find_the_same_with_the_taggers_tokens(tiny_model):
         assert sorted(map(key, ours)) == sorted(map(key, theirs))
 
 
+def test_blas_kernels_predict_the_same(tiny_model):
+    import numpy as np
+    from thinc.api import NumpyOps
+
+    model, items = tiny_model
+    text = items[0][0]
+    _, _, fast = L.token_scores(model, text)
+    tagger = model.get_pipe("tagger").model
+    saved = [(node, node.ops) for node in tagger.walk()]
+    try:
+        for node, _ in saved:
+            node.ops = NumpyOps()  # thinc's own kernels
+        _, _, plain = L.token_scores(model, text)
+    finally:
+        for node, ops in saved:
+            node.ops = ops
+    assert np.allclose(fast, plain, atol=1e-5)
+
+
 def test_model_env_off_means_rules_only(tmp_cache, tiny_model, monkeypatch):
     model, _ = tiny_model
     L.save(model)

@@ -329,20 +329,51 @@ def train(items: Sequence[Example3], *, epochs: int = EPOCHS, seed: int = SEED, 
                              "dropout": dropout, "documents": len(items), "pieces": len(pieces),
                              "train_seconds": round(time.perf_counter() - t0, 1)}
     nlp.meta["medletter_common_words"] = common_words(items if vocab_items is None else vocab_items)
-    use_blas(nlp)  # for predicting (training is quicker with thinc's own kernels)
+    use_blas(nlp)  # for predicting
     return nlp
 
 
+_blas_threads = None  # numpy's OpenBLAS `openblas_set_num_threads_local`, once looked up; False: none
+
+
+def _blas_local_threads():
+    """ctypes handle on the thread-local thread count of the OpenBLAS that numpy is linked with, or None
+    (another BLAS, another platform): the tagger then keeps thinc's own kernels."""
+    global _blas_threads
+    if _blas_threads is None:
+        _blas_threads = False
+        try:
+            import ctypes
+            import glob
+
+            import numpy
+
+            base = Path(numpy.__file__).resolve().parent
+            for lib in sorted(glob.glob(str(base.parent / "numpy.libs" / "*openblas*"))) + \
+                    sorted(glob.glob(str(base / ".dylibs" / "*openblas*"))):
+                fn = getattr(ctypes.CDLL(lib), "openblas_set_num_threads_local", None)
+                if fn is not None:
+                    fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
+                    _blas_threads = fn
+                    break
+        except Exception:  # noqa: BLE001 - any failure: keep thinc's kernels
+            _blas_threads = False
+    return _blas_threads or None
+
+
 def use_blas(nlp):
-    """Let the tagger multiply its matrices with numpy's BLAS instead of thinc's bundled BLIS kernels:
-    the same predictions (probabilities equal to 1e-6), about twice the speed on this project's CPU
-    (benchmarks/RESULTS.md). Training stays on thinc's kernels, which are quicker for its updates here."""
+    """Let the tagger multiply its matrices with numpy's OpenBLAS, one thread (see :func:`token_scores`),
+    instead of thinc's bundled BLIS kernels: the same predictions (probabilities equal to 1e-6), about
+    twice the speed on this project's CPU (benchmarks/RESULTS.md). Only where numpy's OpenBLAS lets us
+    set the thread count per calling thread: its worker threads would otherwise spin beside the rules
+    and slow everything down on a small machine. Training stays on thinc's kernels (quicker there)."""
     from thinc.api import NumpyOps
 
-    if "tagger" in nlp.pipe_names:
+    if "tagger" in nlp.pipe_names and _blas_local_threads() is not None:
         ops = NumpyOps(use_blis=False)
         for node in nlp.get_pipe("tagger").model.walk():
             node.ops = ops
+        nlp._medletter_blas = True
     return nlp
 
 
@@ -363,7 +394,13 @@ def token_scores(nlp, text: str, doc=None):
     if not len(doc):
         return doc, list(tagger.labels), None
     with _predict_lock:  # one prediction at a time per process (the app calls from worker threads)
-        probs = tagger.model.predict([doc])[0]
+        threads = _blas_local_threads() if getattr(nlp, "_medletter_blas", False) else None
+        before = threads(1) if threads else None
+        try:
+            probs = tagger.model.predict([doc])[0]
+        finally:
+            if threads:
+                threads(before)
     return doc, list(tagger.labels), tagger.model.ops.to_numpy(probs)
 
 
