@@ -195,6 +195,20 @@ def test_combine_lets_rules_win_and_filters_measurements():
     assert _plausible(text, text.index("04.04"), text.index("04.04") + 10, "DATE")
 
 
+def test_learned_dates_follow_the_rules_policy():
+    """A season and a year stays (as in the rules); a number after "Tel." is no year; lab values are no dates."""
+    from medletter.privacy.detect import _plausible
+
+    text = "seit Winter 2023 abstinent, im Frühjahr 2021, Tel. 2033, Hb 29.9, am 19.3. und 7.5.2029, Vorfall 2012."
+
+    def ok(fragment):
+        i = text.index(fragment)
+        return _plausible(text, i, i + len(fragment), "DATE")
+
+    assert not ok("2023") and not ok("Frühjahr 2021") and not ok("2033") and not ok("29.9")
+    assert ok("19.3") and ok("7.5.2029") and ok("2012")
+
+
 def test_folds_split_documents_once():
     folds = folds_of(41, 5, seed=0)
     assert sorted(i for f in folds for i in f) == list(range(41))

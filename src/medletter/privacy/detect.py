@@ -332,7 +332,7 @@ def detect(text: str, lang: str = "de", known: KnownPHI | None = None, use_learn
 # where a rule fires too its span and label win (``resolve``), and the tagger adds what no rule found.
 # For precision, a filter (``_plausible``) drops learned spans that cannot be what their label says:
 # measurements ("140/80 mmHg", "276 /nl", "2 Gy"), a "date" without a date's shape (lab values such as
-# "29.9"), one-character IDs, and names or places made only of the letters' ordinary words (learned from
+# "29.9") or one the rules keep on purpose (a season and a year), one-character IDs, and names or places made only of the letters' ordinary words (learned from
 # the training letters: ``learned.common_words``). Person names the tagger found are then looked for
 # elsewhere in the letter. Each step was measured by cross-validation (``medletter deid eval --cv 5``,
 # benchmarks/RESULTS.md).
@@ -343,8 +343,13 @@ _UNIT_AFTER = re.compile(
     r"µmol|U|IE|I\.E\.|MBq|MV|MeV|kV|Hz|ms|Schläge|Fraktionen|x|×|Mio|Tsd|fach)(?![\w])"
 )
 _MEASURE = re.compile(r"[\d\s.,/\-–:]+")
-_MONTH = (r"(?:Jan|Feb|Mär|Mrz|Apr|Mai|May|Jun|Jul|Aug|Sep|Okt|Oct|Nov|Dez|Dec)[a-zä]*|Frühjahr|Sommer|Herbst|Winter|"
-          r"Ostern|Weihnacht\w*|Silvester|Neujahr")
+_MONTH = r"(?:Jan|Feb|Mär|Mrz|Apr|Mai|May|Jun|Jul|Aug|Sep|Okt|Oct|Nov|Dez|Dec)[a-zä]*|Ostern|Weihnacht\w*|Silvester|Neujahr"
+# the rules' policy (recognizers.GermanDateRecognizer): a season and a year is too coarse to identify anyone,
+# and a number after "Tel", "Nr", "Zi" ... is not a year
+_SEASON = re.compile(r"\b(?i:frühjahr|frühling|sommer|herbst|winter|spring|summer|autumn|fall)\b")
+_SEASON_BEFORE = re.compile(_SEASON.pattern + r"\s*$")
+_YEAR = re.compile(r"(?:1[89]|20|21)\d\d")
+_NOT_A_YEAR_AFTER = re.compile(r"\b(?i:tel\.?|fax|nr\.?|no\.?|zi\.?|station|pos\.?)\s*:?\s*$")
 _DATE_SHAPE = re.compile(
     rf"\d{{1,2}}\.\s?\d{{1,2}}\.|\d{{1,2}}\.\d{{1,2}}\.?\d{{2,4}}|(?<!\d)(?:1[89]|20|21)\d\d(?!\d)|{_MONTH}|"
     rf"\d{{1,2}}\s?/\s?\d{{2,4}}|\d{{4}}-\d\d",
@@ -364,6 +369,10 @@ def _plausible(text: str, start: int, end: int, label: str, common: frozenset[st
         return False
     digits = sum(c.isdigit() for c in span)
     if label == "DATE":  # with the period after it: "19.3" + "." (the tagger's tokens split it off)
+        before = text[max(0, start - 12):start]
+        if _SEASON.search(span) or (_YEAR.fullmatch(span) and (_SEASON_BEFORE.search(before) or
+                                                                 _NOT_A_YEAR_AFTER.search(before))):
+            return False
         return bool(_DATE_SHAPE.search(text[start:end + 1]))
     if label == "AGE":
         return bool(_AGE_SHAPE.search(span))
