@@ -24,16 +24,8 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     that lock in all worker threads would stall the server (measured: benchmarks/bench_app.py).
     A commit is short: the transaction has already done its writes.
     """
-    db = request.app.state.db
-    s = db.Session()
-    try:
+    with request.app.state.db.session() as s:
         yield s
-        s.commit()
-    except BaseException:
-        s.rollback()
-        raise
-    finally:
-        s.close()
 
 
 DB = Annotated[Session, Depends(get_db, scope="function")]
