@@ -104,3 +104,11 @@ def tiny_llama(tmp_path_factory, corpus_records):
     tok = build_tokenizer(texts, d)
     build_model(d, vocab_size=len(tok))
     return d
+
+
+@pytest.fixture(autouse=True)
+def _rules_only_detection_unless_asked(monkeypatch):
+    """Detection in tests does not depend on whether this machine's cache holds a learned PHI tagger
+    (``make test`` builds one for the CLI): tests that exercise the tagger train their own into a
+    temporary cache and set ``MEDLETTER_DEID_MODEL`` themselves."""
+    monkeypatch.setenv("MEDLETTER_DEID_MODEL", "off")

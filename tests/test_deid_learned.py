@@ -250,6 +250,34 @@ def _tiny_gold(tmp_path: Path) -> Path:
     return p
 
 
+def test_cli_eval_builds_the_missing_model_once(tmp_cache, tmp_path, monkeypatch):
+    """`deid eval` (as the outside check runs it) trains the tagger into the cache when it is missing,
+    says so on stderr only (stdout stays one JSON document), and uses it; --rules-only never builds."""
+    from typer.testing import CliRunner
+
+    from medletter.privacy import deid_eval
+    from medletter.privacy.cli import deid_app
+
+    runner = CliRunner()
+    gold = _tiny_gold(tmp_path)
+    r = runner.invoke(deid_app, ["eval", "--gold", str(gold), "--json", "--rules-only"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["detector"] == "rules" and not L.model_ready()
+
+    # the real defaults train for 1.5 minutes: a small budget here, the same code path
+    monkeypatch.setattr(L, "SYNTH_LETTERS", 3)
+    monkeypatch.setattr(L, "EPOCHS", 2)
+    monkeypatch.setattr(L, "AUGMENT", 0)
+    monkeypatch.setattr(deid_eval, "default_dev_path", lambda: gold)
+    r = runner.invoke(deid_app, ["eval", "--gold", str(gold), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["detector"].startswith("rules+learned")
+    assert "building it once" in r.stderr and "epoch" not in r.stderr
+    assert L.model_ready() and json.loads((tmp_cache / L.MODEL_DIR / "medletter.json").read_text())["gold_documents"] == 8
+    r = runner.invoke(deid_app, ["train-model", "--if-missing"])
+    assert r.exit_code == 0 and "already built" in r.stdout
+
+
 def test_cli_train_model_eval_and_cv(tmp_cache, tmp_path):
     from typer.testing import CliRunner
 
@@ -257,9 +285,9 @@ def test_cli_train_model_eval_and_cv(tmp_cache, tmp_path):
 
     runner = CliRunner()
     gold = _tiny_gold(tmp_path)
-    r = runner.invoke(deid_app, ["eval", "--gold", str(gold), "--json"])
+    r = runner.invoke(deid_app, ["eval", "--gold", str(gold), "--json", "--rules-only"])
     assert r.exit_code == 0, r.output
-    assert json.loads(r.output)["detector"] == "rules"
+    assert json.loads(r.stdout)["detector"] == "rules"
 
     r = runner.invoke(deid_app, ["train-model", "--gold", str(gold), "--synth", "4", "--epochs", "2", "--augment", "1"])
     assert r.exit_code == 0, r.output

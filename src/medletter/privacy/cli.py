@@ -2,7 +2,7 @@
 
     medletter deid eval --gold grascco_phi_dev.jsonl [--json] [--rules-only]
     medletter deid eval --cv 5 [--gold FILE] [--json]     # cross-validated: rules / learned / combined
-    medletter deid train-model [--gold FILE]              # the learned tagger, into the cache
+    medletter deid train-model [--gold FILE] [--if-missing]  # the learned tagger, into the cache
     medletter deid run --in records.jsonl --out deid.jsonl [--mode pseudonymize|mask|redact] [--key-file F]
                                                           # + deid.deid-report.json (residual risk)
     medletter deid keygen FILE
@@ -39,7 +39,8 @@ def eval_cmd(
     """Precision, recall and F1 of detection on a gold set, overall and per label.
 
     Without --cv: detection as ``deid run`` uses it (the rules, plus the learned tagger when a model was
-    built with ``medletter deid train-model``). With --cv K: cross-validated figures for the tagger."""
+    built with ``medletter deid train-model``; built once here when it is missing). With --cv K:
+    cross-validated figures for the tagger."""
     from medletter.privacy import guard
     from medletter.privacy.deid_eval import cross_validate, default_dev_path, evaluate_gold
 
@@ -57,6 +58,8 @@ def eval_cmd(
             log = None if as_json else (lambda m: typer.echo(m, err=True))
             res = cross_validate(gold, cv, seed, synth=synth, epochs=epochs, augment=augment, threshold=threshold, log=log)
         else:
+            if not rules_only and lang == "de":
+                _ensure_model(quiet=as_json)
             res = evaluate_gold(gold, lang=lang, use_learned=not rules_only)
     except (OSError, ValueError) as e:
         typer.echo(f"error: {e}", err=True)
@@ -136,6 +139,7 @@ def train_model_cmd(
     augment: int = typer.Option(None, "--augment", help="Augmented variants of each gold letter (surrogates, made-up names)."),
     seed: int = typer.Option(0, "--seed", help="Training seed."),
     out: Path = typer.Option(None, "--out", help="Where to save (default: the cache, where detection looks)."),
+    if_missing: bool = typer.Option(False, "--if-missing", help="Do nothing when a model is already there."),
 ) -> None:
     """Train the learned PHI tagger offline (gold letters + synthetic corpus) and save it into the cache."""
     from medletter.privacy import guard
@@ -143,6 +147,13 @@ def train_model_cmd(
     from medletter.privacy.deid_eval import default_dev_path
 
     guard.install()
+    target = out or L.model_path()
+    if if_missing and target is not None and L.model_ready(target):
+        typer.echo(f"the PHI tagger is already built: {target}")
+        return
+    if target is None and out is None:
+        typer.echo("error: MEDLETTER_DEID_MODEL is off: name a folder with --out", err=True)
+        raise typer.Exit(2)
     if not no_gold and gold is None:
         gold = default_dev_path()
         if gold is None:
@@ -190,6 +201,7 @@ def run_cmd(
     from medletter.privacy.residual import ResidualReport, capture_detection, report_path
 
     guard.install()
+    _ensure_model()
     if mode not in MODES:
         typer.echo(f"error: --mode must be one of {', '.join(MODES)}", err=True)
         raise typer.Exit(2)
@@ -223,6 +235,20 @@ def run_cmd(
     rep = report.write(report_out or report_path(out_path))
     typer.echo(f"de-identified {n} records ({mode}) -> {out_path}")
     typer.echo(f"residual-risk report -> {rep} ({len(report.review)} records with low-confidence decisions to review)")
+
+
+def _ensure_model(quiet: bool = False) -> None:
+    """Build the learned tagger once when detection would use it and it is missing (stderr says so)."""
+    from medletter.privacy import learned as L
+
+    try:
+        def log(m: str) -> None:  # with --json: the one line that says why it waits, not every epoch
+            if not quiet or m.startswith("no learned"):
+                typer.echo(m, err=True)
+
+        L.ensure_model(log=log)
+    except (OSError, ValueError) as e:
+        typer.echo(f"warning: could not build the learned PHI tagger ({e}): detection uses the rules only", err=True)
 
 
 @deid_app.command("keygen")
