@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from medletter.app.db import Base
@@ -132,3 +132,78 @@ class AuditEvent(Base):
     object_id: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(String(255), default="")
     """Never patient data: counts, versions, formats, reasons."""
+
+
+# ---------------------------------------------------------------- rating studies (blinded)
+
+
+STUDY_STATES = ("open", "closed")
+
+
+class Study(Base):
+    __tablename__ = "studies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    instrument: Mapped[str] = mapped_column(Text)
+    """The rating instrument as JSON (dimensions, each point worded), frozen when the study is made."""
+    per_item: Mapped[int] = mapped_column(Integer)
+    """How many raters rate each item."""
+    seed: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+
+class StudySystem(Base):
+    __tablename__ = "study_systems"
+    __table_args__ = (UniqueConstraint("study_id", "name", name="uq_study_system"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    """Shown to admins only (results); never to a rater."""
+
+
+class StudyItem(Base):
+    """One case with one system's letter, both pseudonymised when the study was made."""
+
+    __tablename__ = "study_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    """Random: what raters, URLs and the API see (the row id would hint at the order of systems)."""
+    system_id: Mapped[int] = mapped_column(ForeignKey("study_systems.id"))
+    case_key: Mapped[str] = mapped_column(String(128))
+    """The case's number in the study's case file (pairs the systems' letters; admins only)."""
+    case_data: Mapped[str] = mapped_column(Text)
+    """The pseudonymised case record as JSON."""
+    letter_text: Mapped[str] = mapped_column(Text)
+    """The pseudonymised letter."""
+
+
+class StudyAssignment(Base):
+    __tablename__ = "study_assignments"
+    __table_args__ = (UniqueConstraint("item_id", "rater_id", name="uq_assignment"),
+                      Index("ix_assignment_order", "study_id", "rater_id", "position"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("study_items.id"))
+    rater_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    """This rater's order (randomised per rater; never two letters of one case back to back)."""
+    opened_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    """When the rater last opened the item (time spent runs from here)."""
+
+
+class StudyRating(Base):
+    __tablename__ = "study_ratings"
+    __table_args__ = (UniqueConstraint("item_id", "rater_id", name="uq_rating"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("study_items.id"))
+    rater_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    scores: Mapped[str] = mapped_column(Text)
+    """{dimension: value} as JSON."""
+    would_sign: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    seconds_spent: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -237,13 +237,7 @@ def letter_export(request: Request, letter_id: int, s: DB, user: PageUser, forma
     return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-# ---------------------------------------------------------------- raters, admins
-
-
-@router.get("/rater", response_class=HTMLResponse)
-def rater_home(request: Request, user: PageUser) -> HTMLResponse:
-    user.require("rater", "admin")
-    return render(request, "rater.html", user)
+# ---------------------------------------------------------------- admins (rating studies: routes/studies.py)
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
