@@ -29,10 +29,11 @@ def _mount_subapps() -> None:
     from medletter.privacy.cli import deid_app
 
     app.add_typer(deid_app, name="deid", help="De-identify records: detect and replace patient information; measure it.")
-    from medletter.app.cli import serve, users_app
+    from medletter.app.cli import app_stats, serve, users_app
 
     app.add_typer(users_app, name="users", help="Users of the review app: add, make an API token, disable.")
     app.command("app")(serve)
+    app.command("app-stats")(app_stats)
 
 
 _mount_subapps()

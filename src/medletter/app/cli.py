@@ -141,3 +141,61 @@ def serve(
     console.print(f"medletter review app on http://{host}:{port}/  (database {settings.url.split('://')[0]}, "
                   f"model {'none' if run is None else run})", highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True, server_header=False)
+
+
+def app_stats(
+    db: DbOption = DEFAULT_DB,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables")] = False,
+) -> None:
+    """Correction effort of the approved letters, per model/run and per ISO week of approval.
+
+    For each approved letter its first model draft is compared with the approved version. The
+    JSON document: {"letters": N, "overall": GROUP, "models": {RUN: GROUP}, "weeks": [WEEK, …]}.
+    A GROUP has letters, share_kept_mean/_median (share of draft words kept unchanged, 0–1),
+    edit_distance_mean/_median (word-level Levenshtein), minutes_to_approval_median/_mean,
+    unchanged (letters approved as drafted), draft_words_mean, sections_measured (letters of a
+    style with known headings), section_change_rate {section: share of those letters where it
+    changed}, facts_measured (letters with both fact reports readable) and fact_kind_change_rate
+    {kind: share of those letters where the fact check of that kind changed}. A WEEK is
+    {"week": "2026-W48", "model": RUN, letters, share_kept_mean/_median, edit_distance_mean/_median,
+    minutes_to_approval_median}, sorted by week, then model. Numbers, section names and fact kinds
+    only: no letter text, no fact values, no names.
+    """
+    import json
+
+    from rich.table import Table
+
+    from medletter.app.services import effort
+    from medletter.app.services.auth import Principal
+
+    with _database(db).session() as s:
+        rep = effort.report(s, Principal.system())
+    if as_json:
+        print(json.dumps(rep, indent=2, ensure_ascii=False))
+        return
+    out = Console(soft_wrap=True)
+
+    def pct(v):
+        return "–" if v is None else f"{v:.1%}"
+
+    def num(v):
+        return "–" if v is None else f"{v:g}"
+
+    t = Table(title=f"Correction effort: {rep['letters']} approved letter(s)")
+    for col in ("model / run", "letters", "kept (mean)", "kept (median)", "edit dist. (mean)", "minutes to approval (median)",
+                "sections changed most", "fact kinds changed most"):
+        t.add_column(col)
+    for name, g in [*rep["models"].items(), ("all", rep["overall"])]:
+        top = [", ".join(f"{k} {v:.0%}" for k, v in sorted(g[key].items(), key=lambda kv: -kv[1])[:3] if v)
+               for key in ("section_change_rate", "fact_kind_change_rate")]
+        t.add_row(name, str(g["letters"]), pct(g["share_kept_mean"]), pct(g["share_kept_median"]), num(g["edit_distance_mean"]),
+                  num(g["minutes_to_approval_median"]), *top)
+    out.print(t)
+    if rep["weeks"]:
+        w = Table(title="Per ISO week of approval")
+        for col in ("week", "model / run", "letters", "kept (mean)", "edit dist. (mean)", "minutes to approval (median)"):
+            w.add_column(col)
+        for row in rep["weeks"]:
+            w.add_row(row["week"], row["model"], str(row["letters"]), pct(row["share_kept_mean"]), num(row["edit_distance_mean"]),
+                      num(row["minutes_to_approval_median"]))
+        out.print(w)

@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None, generator=None, db: Database | 
     """The review app. ``generator`` drafts letters (default: the model of ``settings.run``);
     without one, drafting jobs wait in the queue for a worker elsewhere."""
     from medletter.app.routes import api, pages
+    from medletter.app.routes import stats
     from medletter.app.services.drafting import RunGenerator, Worker
 
     guard.install()
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, generator=None, db: Database | 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(stats.router)
     return app
 
 

@@ -44,6 +44,23 @@ def section_coverage(text: str, style: str, lang: str) -> tuple[float | None, li
     return (1 - len(missing) / n if n else 1.0), missing
 
 
+def split_sections(text: str, style: str, lang: str) -> dict[str, str] | None:
+    """``text`` cut at the style's section headings (found as :func:`section_coverage` finds them):
+    {section key: its text from its heading up to the next heading}, in the letter's order; what
+    comes before the first heading is "header" (left out when empty). A section found more than
+    once starts at its first heading. None for a style whose headings are unknown."""
+    from medletter.synth import STYLES, section_patterns
+
+    if style not in STYLES:
+        return None
+    starts = sorted((m.start(), k) for k, p in section_patterns(style, lang).items() if (m := p.search(text)))
+    bounds = [(0, "header"), *starts, (len(text), "")]
+    out = {key: text[a:b] for (a, key), (b, _) in zip(bounds, bounds[1:])}
+    if not out["header"].strip():
+        del out["header"]
+    return out
+
+
 def load_drafts(path: str | Path) -> dict[str, str]:
     """letters.jsonl of `medletter generate` -> {case_id: text}."""
     return {row["case_id"]: row["text"] for row in read_jsonl(path)}
