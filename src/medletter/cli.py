@@ -34,6 +34,9 @@ def _mount_subapps() -> None:
     app.add_typer(users_app, name="users", help="Users of the review app: add, make an API token, disable.")
     app.command("app")(serve)
     app.command("app-stats")(app_stats)
+    from medletter.app.study_cli import study_app
+
+    app.add_typer(study_app, name="study", help="Blinded physician rating studies: create, results (CSV, JSON).")
 
 
 _mount_subapps()

@@ -49,6 +49,7 @@ def run_demo(
     generation_batch_size: int = 12,
 ) -> Path:
     from medletter import synth
+    from medletter.app.studyfile import write_study_file
     from medletter.dataset import split_by_patient
     from medletter.evaluate import evaluate_systems
     from medletter.evaluate.report import summary_table, write_report
@@ -126,11 +127,39 @@ def run_demo(
         f"({summary.get('tokens_per_s') or '–'} tokens/s); loss {summary['first_loss']:.3f} → {summary['last_loss']:.3f}, "
         f"validation loss {summary['eval_loss'] if summary['eval_loss'] is not None else float('nan'):.3f}.</p>"
     )
+    study = write_study_file(out / "study" / "study.json", out / "data" / "test.jsonl",
+                             {"base": out / "letters_base.jsonl", "finetuned": out / "letters.jsonl"}, reference=True)
     report = write_report(
         out / "report.html", ev, rows, deid["test"], systems, title="medletter demo: base vs QLoRA-fine-tuned Gemma-3-270M",
         subtitle=f"style {style!r}, synthetic German radiation-oncology letters",
-        extra=[{"title": "Training", "html": train_html}, {"title": "Leak audit", "html": audit_html(audit)}],
+        extra=[{"title": "Training", "html": train_html}, {"title": "Leak audit", "html": audit_html(audit)},
+               {"title": "Physician study", "html": study_section_html(out, study, len(deid["test"]))}],
     )
     console.print(summary_table(ev))
     console.print(f"stage seconds: {json.dumps(stage.times)}", highlight=False)
     return report
+
+
+def study_section_html(out: Path, study: Path, n_cases: int) -> str:
+    """The report's "Physician study" section: what the demo cannot measure itself, and the commands that do."""
+    from html import escape
+
+    from medletter.app.services.studies import default_instrument
+
+    dims = "".join(f"<li>{escape(d['label'])}</li>" for d in default_instrument()["dimensions"])
+    db = escape(str(out / "medletter.db"))
+    return (
+        "<p>ROUGE does not say whether a physician could use a draft; the paper's strongest evidence is a physician "
+        "rating. The demo cannot rate, so it wrote a ready study file for its "
+        f"{n_cases} test cases with three systems: the base model, the fine-tuned model and the reference letter "
+        f"(<code>{escape(str(study))}</code>). Cases and letters are pseudonymised when the study is made; raters "
+        "see them blinded, in their own random order.</p>"
+        f"<pre>medletter users add rater1 --role rater --db {db}\n"
+        f"medletter users add rater2 --role rater --db {db}\n"
+        f"medletter study create --name demo --from {escape(str(study))} --raters rater1,rater2 --db {db}\n"
+        f"medletter app --run {escape(str(out))} --db {db}      # raters open /rater\n"
+        f"medletter study results demo --db {db} [--json] [--csv ratings.csv]</pre>"
+        f"<p>Each letter is rated on a worded 4-point scale:</p><ul>{dims}</ul>"
+        "<p>Results: mean per system and dimension with a 95% bootstrap interval, paired differences between systems, "
+        "and Krippendorff's α per dimension (the paper: clinical benefit 3.4 of 4).</p>"
+    )

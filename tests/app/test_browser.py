@@ -12,6 +12,7 @@ Without Chromium at /usr/bin/chromium (Playwright's own browser download is not 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -85,13 +86,34 @@ class Live:
 def live(tmp_path, memorising_run):
     """The app (fresh SQLite file, drafting worker with the memorising model, users of each role)
     served by uvicorn on a free loopback port in a background thread."""
-    import uvicorn
-
     from medletter.app.config import Settings
     from medletter.app.main import create_app
 
     app = create_app(Settings(db=str(tmp_path / "app.db"), run=memorising_run, max_new_tokens=48))
     add_users(app.state.db)
+    with _served(app) as lv:
+        yield lv
+
+
+@pytest.fixture
+def live_plain(tmp_path):
+    """The app without a model (rating studies need none), users of each role plus a second rater."""
+    from medletter.app.config import Settings
+    from medletter.app.main import create_app
+    from medletter.app.services import auth
+
+    app = create_app(Settings(db=str(tmp_path / "app.db")))
+    add_users(app.state.db)
+    with app.state.db.session() as s:
+        auth.add_user(s, "rolf", "rater", PASSWORD)
+    with _served(app) as lv:
+        yield lv
+
+
+@contextlib.contextmanager
+def _served(app):
+    import uvicorn
+
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))  # the server gets the bound socket: no race for the port
@@ -397,3 +419,92 @@ def test_the_page_after_a_form_post_shows_what_the_post_wrote(live, new_page, ca
         assert page.locator("table.list tbody tr td:nth-child(2)").count() == 3, "the imported cases are listed"
     finally:
         slow.clear()
+
+
+# ---------------------------------------------------------------- a rating study, end to end
+
+
+def test_rating_study_admin_creates_rater_completes_admin_reads_results(live_plain, new_page, corpus_records, tmp_path, shots):
+    """Three systems (two letters files + the reference), two raters: the admin makes the study in the
+    browser, a rater rates every letter (pausing once), the other rates through the API, and the admin
+    reads the results page with Krippendorff's α. The rater never sees a system name."""
+    live = live_plain
+    recs = corpus_records[:2]
+    cases = tmp_path / "study-cases.jsonl"
+    cases.write_text("".join(r.model_dump_json() + "\n" for r in recs), encoding="utf-8")
+    files = {}
+    for name, cut in (("alphasys", 3), ("betasys", 2)):
+        f = tmp_path / f"{name}.jsonl"
+        f.write_text("".join(json.dumps({"case_id": r.case.case_id, "text": r.letter.text[: len(r.letter.text) // cut]},
+                                        ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+        files[name] = f
+
+    admin = new_page()
+    login(admin, live, "root")
+    admin.goto(live.url("/admin/studies"))
+    admin.get_by_label("Name", exact=True).fill("browserstudy")
+    admin.locator("input[name=cases_file]").set_input_files(str(cases))
+    for i, (name, f) in enumerate(files.items(), start=1):
+        admin.locator(f"input[name=system_name_{i}]").fill(name)
+        admin.locator(f"input[name=system_file_{i}]").set_input_files(str(f))
+    admin.locator("input[name=reference]").check()
+    admin.locator("select[name=raters]").select_option(["rita", "rolf"])
+    with admin.expect_navigation():
+        admin.get_by_role("button", name="Create study").click()
+    assert re.search(r"/admin/studies/\d+$", admin.url), admin.content()[:3000]
+    sid = int(admin.url.rsplit("/", 1)[1])
+
+    rater = new_page()
+    login(rater, live, "rita", lands_on="/rater")
+    assert "browserstudy" in rater.locator("main").inner_text()
+    rater.get_by_role("link", name="Start").click()
+    seen_cases = []
+    for n in range(6):
+        rater.wait_for_url(live.url(f"/rater/studies/{sid}"))
+        assert f"letter {n + 1} of 6" in rater.locator(".crumbs").inner_text()
+        html = rater.content()
+        for word in ("alphasys", "betasys", "reference"):
+            assert word not in html.lower()
+        for r in recs:
+            assert r.case.patient.last_name not in html
+        seen_cases.append(rater.locator("section.case").inner_text())
+        if n == 0:
+            # submitting without every answer is refused by the browser (required radios): nothing is stored
+            rater.get_by_role("button", name="Save rating and go on").click()
+            assert "letter 1 of 6" in rater.locator(".crumbs").inner_text()
+            rater.screenshot(path=str(shots / "rating.png"), full_page=True)
+        for fs in rater.locator("fieldset.dim").all():
+            radios = fs.locator("input[type=radio]")  # four points per dimension; yes/no for "would sign"
+            radios.nth((2 if n % 2 else 3) if radios.count() == 4 else 0).check()
+        rater.locator("textarea[name=comment]").fill(f"Kommentar {n}")
+        with rater.expect_navigation():
+            rater.get_by_role("button", name="Save rating and go on").click()
+        if n == 2:  # pause, and come back later
+            rater.get_by_role("link", name="Pause").click()
+            assert "3 of 6" in rater.locator("main").inner_text()
+            rater.get_by_role("link", name="Continue").click()
+    rater.wait_for_url(live.url(f"/rater/studies/{sid}"))
+    assert "You have rated every letter" in rater.locator("main").inner_text()
+    assert all(a != b for a, b in zip(seen_cases, seen_cases[1:]))  # never one case twice in a row
+
+    # the second rater, through the API
+    while True:
+        st, item = live.api("GET", f"/api/v1/studies/{sid}/next", "rolf")
+        if st == 204:
+            break
+        body = json.dumps({"item_id": item["item_id"], "scores": {d["key"]: 3 for d in item["dimensions"]},
+                           "would_sign": False}).encode()
+        st, _ = live.api("POST", f"/api/v1/studies/{sid}/ratings", "rolf", body, "application/json")
+        assert st == 201
+
+    admin.goto(live.url(f"/admin/studies/{sid}"))
+    text = admin.locator("main").inner_text()
+    assert "12 ratings of 6 letters" in text and "Krippendorff's α (ordinal)" in text
+    assert admin.locator("svg.chart").count() == 10
+    for name in ("alphasys", "betasys", "reference"):
+        assert name in text
+    admin.screenshot(path=str(shots / "study-results.png"), full_page=True)
+    with admin.expect_download() as dl:
+        admin.get_by_role("link", name="Export all ratings (CSV)").click()
+    rows = Path(dl.value.path()).read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 13 and "Kommentar 0" in "\n".join(rows)

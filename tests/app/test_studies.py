@@ -306,3 +306,26 @@ def test_admin_pages_results_csv_and_roles(env, study_files):
     assert "s1" in home.text and "done" in home.text
     for word in (*SYSTEMS, "reference"):
         assert word not in home.text
+
+
+def test_demo_study_file_imports_with_from(env, study_files, tmp_path):
+    """The demo's study file (write_study_file, relative paths) is what `study create --from` reads."""
+    from medletter.app.studyfile import write_study_file
+    from medletter.cli import app as cli
+    from medletter.demo import study_section_html
+
+    app, client, db, dbpath = env
+    recs, cases, a, b = study_files
+    run = tmp_path / "run"
+    study = write_study_file(run / "study" / "study.json", cases, {"base": a, "finetuned": b})
+    doc = json.loads(study.read_text())
+    assert doc["cases"] == "../../cases.jsonl" and doc["reference"] is True
+    html = study_section_html(run, study, len(recs))
+    assert "study create --name demo --from" in html and "Overall clinical benefit" in html
+    r = CliRunner().invoke(cli, ["study", "create", "--name", "demo", "--from", str(study), "--raters", "rita,rolf", "--db", dbpath])
+    assert r.exit_code == 0, r.output
+    assert "30 ratings to collect from 3 systems" in r.output.replace("\n", " ")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"systems": []}')
+    r = CliRunner().invoke(cli, ["study", "create", "--name", "x", "--from", str(broken), "--raters", "rita", "--db", dbpath])
+    assert r.exit_code == 2 and f"{broken}: cases:" in r.output

@@ -29,7 +29,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 def create_app(settings: Settings | None = None, generator=None, db: Database | None = None) -> FastAPI:
     """The review app. ``generator`` drafts letters (default: the model of ``settings.run``);
     without one, drafting jobs wait in the queue for a worker elsewhere."""
-    from medletter.app.routes import api, pages
+    from medletter.app.routes import api, pages, studies
     from medletter.app.routes import stats
     from medletter.app.services.drafting import RunGenerator, Worker
 
@@ -100,6 +100,8 @@ def create_app(settings: Settings | None = None, generator=None, db: Database | 
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
+    app.include_router(studies.api_router)
+    app.include_router(studies.router)
     app.include_router(pages.router)
     app.include_router(stats.router)
     return app

@@ -26,20 +26,6 @@ def _read(path: Path, what: str) -> bytes:
         _fail(f"{path}: cannot read the {what} ({e.strerror})")
 
 
-def _manifest(path: Path) -> tuple[Path, list[str], bool]:
-    """A study file (as the demo writes it): {"cases": FILE, "systems": {NAME: FILE}, "reference": bool};
-    relative paths are relative to the study file."""
-    try:
-        m = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        _fail(f"{path}: not a readable study file ({type(e).__name__})")
-    if not isinstance(m, dict) or not isinstance(m.get("cases"), str) or not isinstance(m.get("systems", {}), dict):
-        _fail(f"{path}: cases: a file name is required; systems: an object NAME -> letters file")
-    base = path.parent
-    systems = [f"{k}={(base / v)}" for k, v in m.get("systems", {}).items()]
-    return base / m["cases"], systems, bool(m.get("reference"))
-
-
 @study_app.command("create")
 def create(
     name: Annotated[str, typer.Option("--name", help="The study's name (unique)")],
@@ -60,9 +46,14 @@ def create(
 
     systems = list(system or [])
     if from_file is not None:
-        mcases, msystems, mref = _manifest(from_file)
+        from medletter.app.studyfile import StudyFileError, read_study_file
+
+        try:
+            mcases, msystems, mref = read_study_file(from_file)
+        except StudyFileError as e:
+            _fail(str(e), 2)
         cases = cases or mcases
-        systems = systems or msystems
+        systems = systems or [f"{k}={v}" for k, v in msystems.items()]
         reference = reference or mref
     if cases is None:
         _fail("--cases FILE (or --from STUDY.json) is required", 2)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile as StarletteUpload  # what request.form() gives
 
 from medletter.app.deps import DB, ApiUser, FormUser, PageUser
 from medletter.app.routes.pages import render
@@ -115,7 +116,7 @@ def admin_studies(request: Request, s: DB, user: PageUser) -> HTMLResponse:
     return render(request, "studies.html", user, studies=studies.studies_for(s, user), raters=raters, errors=[])
 
 
-async def _read(f: UploadFile | None, field: str) -> bytes | None:
+async def _read(f: StarletteUpload | None, field: str) -> bytes | None:
     if f is None or not f.filename:
         return None
     raw = await f.read(MAX_UPLOAD + 1)
@@ -140,7 +141,7 @@ async def admin_create(request: Request, s: DB, user: FormUser, name: Annotated[
         for i in range(1, 7):
             sname = str(form.get(f"system_name_{i}") or "").strip()
             sfile = form.get(f"system_file_{i}")
-            raw = await _read(sfile, f"system_file_{i}") if isinstance(sfile, UploadFile) else None
+            raw = await _read(sfile, f"system_file_{i}") if isinstance(sfile, StarletteUpload) else None
             if sname and raw is None:
                 raise Invalid([f"system_file_{i}: choose the letters file of system '{sname}'"])
             if raw is not None:
@@ -167,7 +168,7 @@ async def admin_create(request: Request, s: DB, user: FormUser, name: Annotated[
 
         rs = [u.name for u in auth.list_users(s) if u.role == "rater" and not u.disabled]
         return render(request, "studies.html", user, status_code=422, studies=studies.studies_for(s, user), raters=rs,
-                      errors=e.errors, name=name)
+                      errors=e.errors, study_name=name)
     return RedirectResponse(f"/admin/studies/{st.id}", status_code=303)
 
 
