@@ -25,7 +25,22 @@ def test_demo_on_gemma(tmp_path):
     html = (out / "report.html").read_text()
     assert "Leak audit" in html and "Quality bar" in html
     assert f"app --run {out}" in " ".join(r.stderr.split()), "the closing message says how to open the run in the app"
+    assert "Physician study" in html
     _review_app_drafts_with_the_demo_model(tmp_path, out)
+    _demo_study_file_makes_a_study(tmp_path, out)
+
+
+def _demo_study_file_makes_a_study(tmp_path, out):
+    """The demo's study file: base, fine-tuned and reference letters of its test cases, for two raters."""
+    db = str(tmp_path / "study.db")
+    for name in ("rater1", "rater2"):
+        r = subprocess.run([sys.executable, "-m", "medletter.cli", "users", "add", name, "--role", "rater", "--password-stdin",
+                            "--db", db], input="correct horse battery\n", capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+    r = subprocess.run([sys.executable, "-m", "medletter.cli", "study", "create", "--name", "demo", "--from",
+                        str(out / "study" / "study.json"), "--raters", "rater1,rater2", "--db", db], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "from 3 systems" in " ".join(r.stderr.split())
 
 
 def _review_app_drafts_with_the_demo_model(tmp_path, out):
