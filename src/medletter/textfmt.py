@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from medletter import months as MO
+
 
 def fmt_num(x: float, lang: str) -> str:
     """40.05 -> "40,05" (de) / "40.05" (en); 60.0 -> "60"; 1.8 -> "1,8"."""
@@ -21,12 +23,7 @@ def fmt_gy(x: float, lang: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # dates
 
-MONTHS = {
-    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
-           "Oktober", "November", "Dezember"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"],
-}
+MONTHS = {"de": list(MO.MONTHS_DE), "en": list(MO.MONTHS_EN)}
 
 DATE_FORMATS = ("dd.mm.yyyy", "d.m.yyyy", "d month yyyy", "dd/mm/yyyy", "month yyyy", "yyyy")
 

@@ -22,14 +22,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from medletter import months as MO
 from medletter.records import Case
 from medletter.textfmt import age_on
 
-MONTHS = {
-    **{m: i for i, m in enumerate(["januar", "februar", "märz", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "dezember"], 1)},
-    **{m: i for i, m in enumerate(["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"], 1)},
-    "jan": 1, "feb": 2, "mär": 3, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "okt": 10, "oct": 10, "nov": 11, "dez": 12, "dec": 12, "jänner": 1,
-}
+# month words (lower case) -> number: the names, the abbreviations and "Jänner" (not "Feber", "Maerz", "Mrz")
+MONTHS = {w.lower(): n for w, n in MO.NUMBER.items() if w not in ("Feber", "Maerz", "Mrz")}
 _MONTH_RE = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
 NUM = r"\d+(?:[.,]\d+)?"
 

@@ -21,14 +21,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import regex as re
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 
+from medletter import months as MO
 from medletter.privacy import patterns as P
-from medletter.privacy import recognizers as R
+from medletter.privacy.recognizers import DEFAULT_RECOGNIZERS, make_result
 from medletter.records import Span
 
 logger = logging.getLogger(__name__)
@@ -97,10 +99,7 @@ class KnownPHI:
 
 
 def _date_variants(d: dt.date) -> list[str]:
-    months = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
-              "November", "Dezember")
-    en = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+    months, en = MO.MONTHS_DE, MO.MONTHS_EN
     y2 = f"{d.year % 100:02d}"
     return [
         f"{d.day:02d}.{d.month:02d}.{d.year}", f"{d.day}.{d.month}.{d.year}", f"{d.day:02d}.{d.month:02d}.{y2}",
@@ -135,7 +134,7 @@ class KnownPHIRecognizer(EntityRecognizer):
         out: list[RecognizerResult] = []
 
         def hit(label, s, e, rule, score=1.0):
-            out.append(R._result(self, label, s, e, score, rule))
+            out.append(make_result(self, label, s, e, score, rule))
 
         def names(parts: Iterable[str], label: str, first: bool = False):
             for name in parts:
@@ -218,12 +217,10 @@ class KnownPHIRecognizer(EntityRecognizer):
 
 
 def build_registry(languages: tuple[str, ...] = LANGUAGES) -> RecognizerRegistry:
-    """Our recognisers, one instance per language."""
+    """Our recognisers (:data:`~medletter.privacy.recognizers.DEFAULT_RECOGNIZERS`), one instance per language."""
     registry = RecognizerRegistry(supported_languages=list(languages))
     for lang in languages:
-        for cls in (R.GermanDateRecognizer, R.GermanAgeRecognizer, R.GermanIdRecognizer, R.GermanPhoneRecognizer, R.GermanFaxRecognizer,
-                    R.GermanCountryRecognizer, R.GermanProfessionRecognizer, R.GermanOrganizationRecognizer, R.GermanAddressRecognizer,
-                    R.GermanHospitalRecognizer, R.GermanNameRecognizer, R.OfflineEmailRecognizer, R.SchemeUrlRecognizer):
+        for cls in DEFAULT_RECOGNIZERS:
             registry.add_recognizer(cls(supported_language=lang))
     return registry
 
@@ -296,7 +293,7 @@ def analyze(text: str, lang: str = "de", known: KnownPHI | None = None, nlp_arti
     engine = get_engine()
     ad_hoc = [KnownPHIRecognizer(known, supported_language=lang)] if known is not None else None
     try:
-        return engine.analyze(
+        results = engine.analyze(
             text=text,
             language=lang,
             ad_hoc_recognizers=ad_hoc,
@@ -306,6 +303,11 @@ def analyze(text: str, lang: str = "de", known: KnownPHI | None = None, nlp_arti
         )
     except Exception as e:  # never let a recogniser's message (which may quote text) escape
         kind = type(e).__name__
+    else:
+        for on_analyze, _ in _observers:
+            if on_analyze is not None:
+                on_analyze(text, results)
+        return results
     # raised outside the handler, so that the original exception is not even kept as context
     raise DetectionError(f"detection failed in the analyzer ({kind}) on a text of {len(text)} characters")
 
@@ -314,16 +316,40 @@ def detect(text: str, lang: str = "de", known: KnownPHI | None = None, use_learn
     """Patient-information spans in ``text``, non-overlapping and sorted by offset: the rules, and
     the learned tagger's spans where a trained model is in the cache (``use_learned``; German only)."""
     if not text:
-        return []
-    model = _learned_model(lang) if use_learned else None
-    if model is None:
-        spans = resolve(analyze(text, lang, known), text)
-    else:  # one tokenisation for both: the tagger's doc also serves Presidio as its NLP artifacts
-        doc = model.make_doc(text)
-        results = analyze(text, lang, known, nlp_artifacts=_artifacts(doc, lang))
-        spans = combine(results, learned_spans(text, lang, model, doc=doc), text)
-    logger.debug("detected %d spans in a text of %d characters", len(spans), len(text))
+        spans: list[Span] = []
+    else:
+        model = _learned_model(lang) if use_learned else None
+        if model is None:
+            spans = resolve(analyze(text, lang, known), text)
+        else:  # one tokenisation for both: the tagger's doc also serves Presidio as its NLP artifacts
+            doc = model.make_doc(text)
+            results = analyze(text, lang, known, nlp_artifacts=_artifacts(doc, lang))
+            spans = combine(results, learned_spans(text, lang, model, doc=doc), text)
+        logger.debug("detected %d spans in a text of %d characters", len(spans), len(text))
+    for _, on_detect in _observers:
+        if on_detect is not None:
+            on_detect(text, spans)
     return spans
+
+
+# --- observing detection ----------------------------------------------------------------------------
+
+_observers: list[tuple[Callable | None, Callable | None]] = []
+
+
+@contextmanager
+def observed(on_analyze: Callable[[str, list[RecognizerResult]], None] | None = None,
+             on_detect: Callable[[str, list[Span]], None] | None = None) -> Iterator[None]:
+    """Within the block, ``on_analyze(text, results)`` is called after every :func:`analyze` (the rules'
+    raw results) and ``on_detect(text, spans)`` after every :func:`detect` (the final spans), so that a
+    caller sees what detection decided without running it twice (the residual-risk report of ``deid
+    run``). The observers see the calls of every thread: meant for single-threaded commands."""
+    entry = (on_analyze, on_detect)
+    _observers.append(entry)
+    try:
+        yield
+    finally:
+        _observers.remove(entry)
 
 
 # --- the learned tagger beside the rules (medletter.privacy.learned) -------------------------------
@@ -343,7 +369,9 @@ _UNIT_AFTER = re.compile(
     r"µmol|U|IE|I\.E\.|MBq|MV|MeV|kV|Hz|ms|Schläge|Fraktionen|x|×|Mio|Tsd|fach)(?![\w])"
 )
 _MEASURE = re.compile(r"[\d\s.,/\-–:]+")
-_MONTH = r"(?:Jan|Feb|Mär|Mrz|Apr|Mai|May|Jun|Jul|Aug|Sep|Okt|Oct|Nov|Dez|Dec)[a-zä]*|Ostern|Weihnacht\w*|Silvester|Neujahr"
+# the rules' month words of three letters ("Okt", "Mai", "Mrz"), in the order of the months, and what follows
+_MONTH_STEMS = sorted((w for w in (*P.MONTHS_DE, *P.MONTHS_EN, *P.MONTH_ABBR) if len(w) == 3), key=MO.NUMBER.__getitem__)
+_MONTH = "(?:" + "|".join(_MONTH_STEMS) + r")[a-zä]*|Ostern|Weihnacht\w*|Silvester|Neujahr"
 # the rules' policy (recognizers.GermanDateRecognizer): a season and a year is too coarse to identify anyone,
 # and a number after "Tel", "Nr", "Zi" ... is not a year
 _SEASON = re.compile(r"\b(?i:frühjahr|frühling|sommer|herbst|winter|spring|summer|autumn|fall)\b")

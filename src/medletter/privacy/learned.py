@@ -173,7 +173,8 @@ def augmented(items: Sequence[Example3], copies: int = 2, seed: int = SEED) -> l
     surrogate (with a key per copy): other real names, shifted dates in the same format, other numbers
     and places. Odd copies: person names and cities replaced by made-up words (:func:`_pseudo_words`),
     the rest kept. Either way the tagger has to learn the context rather than the values."""
-    from medletter.privacy.pseudonymize import Surrogates, apply
+    from medletter.privacy.operators import apply
+    from medletter.privacy.surrogates import Surrogates
     from medletter.records import Span
 
     out: list[Example3] = []

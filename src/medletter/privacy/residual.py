@@ -67,31 +67,15 @@ class Capture:
 
 @contextmanager
 def capture_detection() -> Iterator[Capture]:
-    """Record detection's inputs and results while de-identifying, without running it twice.
-
-    ``medletter.privacy.detect.detect`` and ``analyze`` are wrapped for the duration of the block (the
-    de-identification functions import ``detect`` when they run, and ``detect`` calls ``analyze``
-    through its module), then restored. Single-threaded use only (the ``deid run`` command)."""
-    from medletter.privacy import detect as D
+    """Record detection's inputs and results while de-identifying, without running it twice
+    (:func:`medletter.privacy.detect.observed`, for the duration of the block). Single-threaded use
+    only (the ``deid run`` command): detection in another thread would be recorded too."""
+    from medletter.privacy.detect import observed
 
     cap = Capture()
-    orig_analyze, orig_detect = D.analyze, D.detect
-
-    def analyze(text, *args, **kwargs):
-        results = orig_analyze(text, *args, **kwargs)
-        cap.analyzed.append((text, results))
-        return results
-
-    def detect(text, *args, **kwargs):
-        spans = orig_detect(text, *args, **kwargs)
-        cap.detected.append((text, spans))
-        return spans
-
-    D.analyze, D.detect = analyze, detect
-    try:
+    with observed(on_analyze=lambda text, results: cap.analyzed.append((text, results)),
+                  on_detect=lambda text, spans: cap.detected.append((text, spans))):
         yield cap
-    finally:
-        D.analyze, D.detect = orig_analyze, orig_detect
 
 
 def decisions(spans, gold, rule_results) -> list[dict]:
@@ -127,7 +111,8 @@ class ResidualReport:
 
     def add(self, index: int, record, new_record, cap: Capture) -> None:
         """Account for record ``index`` (1-based) from what ``cap`` saw while it was de-identified."""
-        from medletter.privacy.pseudonymize import KEEP_LABELS, _union_spans
+        from medletter.privacy.operators import KEEP_LABELS
+        from medletter.privacy.records import union_spans
 
         self.records += 1
         letter = record.letter
@@ -143,7 +128,7 @@ class ResidualReport:
             self.letters += 1
             found = cap.spans(letter.text) or []
             gold = letter.spans if self.use_gold_spans else []
-            union = _union_spans(letter.text, gold, found)
+            union = union_spans(letter.text, gold, found)
             for d in decisions(union, gold, cap.rule_results(letter.text)):
                 if self.mode == "pseudonymize" and d["label"] in KEEP_LABELS:
                     continue  # titles are kept, not replaced
