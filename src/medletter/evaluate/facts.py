@@ -14,6 +14,13 @@ Both languages and the usual German and English number and date forms are unders
 Each unsupported fact also comes as a `Flag` with its character offsets in the letter
 (``text[start:end]`` is e.g. "12 Gy", "3.4.2029", "pN1", "Grad 3", "10 Wochen"), so a reviewer's
 view can highlight it in place: ``FactReport.flags`` / ``FactReport.flags_json()``.
+
+Values are also bound to what they describe (:mod:`medletter.evaluate.binding`): a grade to its
+toxicity, a date to its event, fractions × dose per fraction to the total and to its course, a side
+to its target, a code to its diagnosis; invalid codes are flagged ("ICD-12", "C9.3"). Those flags
+have their own kinds (``grade_mismatch``, ``date_event_mismatch``, ``dose_arithmetic``, …). The
+expected facts also include histology, grading, the date of first diagnosis, concurrent systemic
+therapy with its dose and the secondary diagnoses with their codes.
 """
 
 from __future__ import annotations
@@ -120,7 +127,8 @@ def extract_doses(text: str) -> list[float]:
 
 def _find_fractions(text: str) -> list[tuple[int, int, int]]:
     """'15 Fraktionen', '15 x' (of '15 x 2,67 Gy'), and single-fraction words ('einmalig', 'once') as 1."""
-    out = [(m.start(), m.end(), int(m.group(1))) for m in re.finditer(r"\b(\d{1,2})\s*(?:Fraktionen|Fraktion|fractions|fraction|Fx|fx|Sitzungen|sessions)\b", text)]
+    # not a rhythm ("3 Fx/Woche", "5 fractions per week")
+    out = [(m.start(), m.end(), int(m.group(1))) for m in re.finditer(r"\b(\d{1,2})\s*(?:Fraktionen|Fraktion|fractions|fraction|Fx|fx|Sitzungen|sessions)\b(?!\s*(?:/|pro|per|je|a|each)\s*(?:Woche|week|wk)\b)", text)]
     out += [(m.start(1), m.end(1), int(m.group(2))) for m in re.finditer(rf"\b((\d{{1,2}})\s*[x×])\s*{NUM}\s*Gy", text)]
     out += [(m.start(), m.end(), 1) for m in re.finditer(r"\b(?:einmalig\w*|Einzeit\w*|Einzelfraktion|single[- ](?:fraction|dose)|once)\b", text, re.IGNORECASE)]
     return out
@@ -198,7 +206,8 @@ def _try(add, m, y: int, mo: int, d: int) -> None:
 
 def _find_icd10(text: str) -> list[tuple[int, int, str]]:
     out = []
-    for m in re.finditer(r"(?<![A-Za-z0-9])([A-TV-Z]\d{2}(?:\.\d{1,2})?)(?![\d.]*\s*Gy)(?![A-Za-z0-9])", text):
+    # not inside a longer code-like token ("C50.412": binding.py flags that as an invalid code)
+    for m in re.finditer(r"(?<![A-Za-z0-9])([A-TV-Z]\d{2}(?:\.\d{1,2})?)(?![\d.]*\s*Gy)(?![A-Za-z0-9]|\.\d)", text):
         before, after = text[max(0, m.start() - 5) : m.start()], text[m.end() : m.end() + 12]
         # vertebral levels ("T8–T10 vertebrae", "BWK 10") are not codes
         if re.search(r"[A-Z]\d{1,2}\s*[–-]\s*$", before) or re.match(r"\s*[–-]\s*[A-Z]?\d|\s*(?:vertebra|Wirbel)", after):
@@ -447,6 +456,12 @@ def check_letter(case: Case, text: str) -> FactReport:
     for a, b, (n, unit) in interval_hits:
         if (n, unit) not in ok_int:
             unsupported("interval", f"{n}{unit}", a, b)
+
+    # --- each value bound to what it describes; the widened expected facts (evaluate/binding.py)
+    from medletter.evaluate.binding import apply_binding
+
+    apply_binding(rep, case, text, dose_hits=dose_hits, frac_hits=frac_hits, date_hits=date_hits, grade_hits=grade_hits,
+                  tnm_hits=tnm_hits, ok_dates=case_dates, ok_months=case_months)
     rep.flags.sort(key=lambda f: (f.start, f.end))
     return rep
 

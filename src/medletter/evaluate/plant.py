@@ -1,0 +1,539 @@
+"""Plant one error of a known kind into a letter, the way a model errs, for measuring the fact check.
+
+Each planter takes a case, the letter text, its language and a ``random.Random`` and returns a
+:class:`Planted` (the edited text and where the edit is) or None where the letter offers no place
+for that error (a case with one course has no other course's numbers to swap in). Planters edit
+what the letter says, found by the case's values, not by the synthetic generator's sentences.
+
+Two sorts of kinds:
+
+* *edit* kinds change a value in place; the check should flag text that overlaps the edit
+  (``spans``). ``in_set`` tells whether every value the edit writes is one the case has somewhere
+  (the value check cannot see such an edit; only binding can).
+* *drop* kinds remove a fact; the check should list it in ``missing`` (``missing`` names the kind).
+
+``PLANTERS`` maps kind -> planter; ``EXPECTED_FLAGS`` the flag kinds that count as catching an
+edit kind; :func:`detected` decides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+from dataclasses import dataclass, field
+
+from medletter import months as MO
+from medletter.records import Case
+from medletter.textfmt import fmt_gy, fmt_num
+
+
+@dataclass
+class Planted:
+    kind: str
+    text: str
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    """Offsets of the edited text in the new letter (edit kinds)."""
+    missing: str | None = None
+    """The expected-fact kind the edit removes (drop kinds)."""
+    in_set: bool = False
+    note: str = ""
+
+
+def _replace(text: str, edits: list[tuple[int, int, str]]) -> tuple[str, list[tuple[int, int]]]:
+    """Apply non-overlapping edits (start, end, new); return the text and the new spans."""
+    out, spans, pos, shift = [], [], 0, 0
+    for a, b, new in sorted(edits):
+        out.append(text[pos:a])
+        spans.append((a + shift, a + shift + len(new)))
+        out.append(new)
+        shift += len(new) - (b - a)
+        pos = b
+    out.append(text[pos:])
+    return "".join(out), spans
+
+
+# ---------------------------------------------------------------- CTCAE grades
+
+_GRADE_AFTER = r"[^\n.;]{0,22}?(?:CTCAE[\s-]*(?:v5(?:\.0)?)?\s*)?(?:Grad|grade|Grade|G|°)\s*([0-5])(?!\d)"
+
+
+def _tox_grades(case: Case, text: str) -> list[tuple[int, int, int]]:
+    """(toxicity index, position of the grade digit, grade) for each toxicity stated with its grade."""
+    out = []
+    for i, t in enumerate(case.toxicities):
+        pat = r"\s+".join(re.escape(x) for x in t.term.split())
+        m = re.search(pat + _GRADE_AFTER, text, re.I)
+        if m and int(m.group(1)) == t.grade:
+            out.append((i, m.start(1), t.grade))
+    return out
+
+
+def plant_grade_swap(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
+    """Two toxicities' grades swapped; with one toxicity (or equal grades), its grade changed."""
+    found = _tox_grades(case, text)
+    pairs = [(x, y) for x in found for y in found if x[0] < y[0] and x[2] != y[2]]
+    if pairs:
+        x, y = rng.choice(pairs)
+        new, spans = _replace(text, [(x[1], x[1] + 1, str(y[2])), (y[1], y[1] + 1, str(x[2]))])
+        return Planted("grade_swap", new, spans, in_set=True, note=f"{case.toxicities[x[0]].term}<->{case.toxicities[y[0]].term}")
+    if not found:
+        return None
+    i, pos, g = rng.choice(found)
+    ok = {t.grade for t in case.toxicities}
+    gm = re.match(r"^G([1-4])$", case.main_diagnosis.grading or "")
+    if gm:
+        ok.add(int(gm.group(1)))
+    other = sorted(ok - {g})
+    new_g = rng.choice(other) if other else (g + 1 if g < 3 else g - 1)
+    new, spans = _replace(text, [(pos, pos + 1, str(new_g))])
+    return Planted("grade_swap", new, spans, in_set=bool(other), note=f"{case.toxicities[i].term}:{g}->{new_g}")
+
+
+def plant_grading(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
+    """The tumour's grading (G1–G4 beside the histology) changed."""
+    d = case.main_diagnosis
+    m = re.match(r"^G([1-4])$", d.grading or "")
+    if not m or not d.histology or d.histology not in text:
+        return None
+    at = text.index(d.histology) + len(d.histology)
+    g = re.compile(r"(?<![A-Za-z0-9-])G([1-4])(?![A-Za-z0-9])").search(text, at, at + 24)
+    if not g:
+        return None
+    old = int(g.group(1))
+    tox = sorted({t.grade for t in case.toxicities} - {old} - {0})
+    new_g = rng.choice(tox) if tox else (old + 1 if old < 3 else old - 1)
+    new, spans = _replace(text, [(g.start(1), g.end(1), str(new_g))])
+    return Planted("grading", new, spans, in_set=bool(tox), note=f"G{old}->G{new_g}")
+
+
+# ---------------------------------------------------------------- dates
+
+def _events(case: Case) -> list[tuple[dt.date, str]]:
+    ev = [(case.patient.birth_date, "birth")]
+    if case.main_diagnosis.date_of_diagnosis:
+        ev.append((case.main_diagnosis.date_of_diagnosis, "diagnosis"))
+    ev += [(s.date, f"surgery{i}") for i, s in enumerate(case.prior_treatments.surgeries)]
+    for i, s in enumerate(case.prior_treatments.systemic):
+        ev.append((s.start_date, f"systemic{i}.start"))
+        if s.end_date:
+            ev.append((s.end_date, f"systemic{i}.end"))
+    for i, c in enumerate(case.radiotherapy_courses):
+        ev += [(c.start_date, f"course{i}.start"), (c.end_date, f"course{i}.end")]
+    ev.append((case.rt_end + dt.timedelta(weeks=case.follow_up.first_visit_weeks), "followup"))
+    return ev
+
+
+_MONTH_WORDS = {w.lower(): n for w, n in MO.NUMBER.items()}
+
+
+def reformat_date(surface: str, d: dt.date, lang: str = "de") -> str | None:
+    """``d`` written the way ``surface`` writes its date ('04.04.2029', '4.4.2029', '04/04/2029',
+    '4 April 2029', '4. April 2029', 'April 2029', '2029-04-04'); None for a form not known."""
+    s = surface
+    m = re.fullmatch(r"(\d{1,2})([./])(\d{1,2})\2(\d{2}|\d{4})", s)
+    if m:
+        dd = f"{d.day:02d}" if len(m.group(1)) == 2 else str(d.day)
+        mm = f"{d.month:02d}" if len(m.group(3)) == 2 else str(d.month)
+        yy = str(d.year) if len(m.group(4)) == 4 else f"{d.year % 100:02d}"
+        return f"{dd}{m.group(2)}{mm}{m.group(2)}{yy}"
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+        return d.isoformat()
+    m = re.fullmatch(r"(\d{1,2})(\.?\s+)([^\W\d_]+)(\.?\s+)(\d{4})", s)
+    if m and m.group(3).lower() in _MONTH_WORDS:
+        return f"{d.day}{m.group(2)}{_month_like(m.group(3), d.month, lang)}{m.group(4)}{d.year}"
+    m = re.fullmatch(r"([^\W\d_]+)(\.?\s+)(\d{4})", s)
+    if m and m.group(1).lower() in _MONTH_WORDS:
+        return f"{_month_like(m.group(1), d.month, lang)}{m.group(2)}{d.year}"
+    return None
+
+
+def _month_like(word: str, month: int, lang: str) -> str:
+    names = (MO.MONTHS_DE, MO.MONTHS_EN) if lang == "de" else (MO.MONTHS_EN, MO.MONTHS_DE)
+    for table in names:  # 'April', 'August' are both languages' words: the letter's language decides
+        if word in table:
+            return table[month - 1]
+    abbrev = [k for k, v in MO.ABBREVIATIONS.items() if v == month]
+    return abbrev[0] if abbrev else MO.MONTHS_EN[month - 1]
+
+
+def plant_date_move(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
+    """A date of one event written where another event's date belongs (the other date is the
+    case's, so only binding sees it)."""
+    from medletter.evaluate.facts import _find_dates
+
+    ev = _events(case)
+    cands = []
+    for a, b, v in _find_dates(text):
+        if re.search(r"\d{1,2}\.\d{1,2}\.\s*[–-]\s*$", text[max(0, a - 9) : a]):
+            continue  # the end of '20.4.–8.5.2026' also dates its start: not one date's edit
+        if isinstance(v, dt.date):
+            types = {t for d, t in ev if d == v}
+            month = False
+        elif isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], int):
+            types = {t for d, t in ev if (d.year, d.month) == v}
+            month = True
+        else:
+            continue
+        if len(types) != 1 or reformat_date(text[a:b], dt.date(2000, 1, 1), lang) is None:
+            continue
+        own = next(iter(types))
+        same_kind = {d for d, t in ev if t == own}
+        others = [d for d, t in ev if t != own and d not in same_kind
+                  and (not month or (d.year, d.month) not in {(x.year, x.month) for x in same_kind})]
+        if others:
+            cands.append((a, b, others, own))
+    if not cands:
+        return None
+    a, b, others, own = rng.choice(cands)
+    d = rng.choice(sorted(set(others)))
+    new_surface = reformat_date(text[a:b], d, lang)
+    new, spans = _replace(text, [(a, b, new_surface)])
+    return Planted("date_move", new, spans, in_set=True, note=f"{own}: {text[a:b]} -> {new_surface}")
+
+
+# ---------------------------------------------------------------- doses
+
+def _triples(case: Case, text: str, lang: str) -> list[tuple[int, tuple[int, int], tuple[int, int], tuple[int, int]]]:
+    """Per course stated with all three numbers: (course index, span of the fraction count, of the
+    dose per fraction, of the total dose), the three within one line and 80 characters."""
+    out = []
+    for i, c in enumerate(case.radiotherapy_courses):
+        if c.fractions < 2:
+            continue
+        for m in re.finditer(rf"(?<![\d,.]){c.fractions}(?=\s*(?:[x×]|Fraktion|fraction|Fx))", text):
+            line_a = text.rfind("\n", 0, m.start()) + 1
+            line_b = text.find("\n", m.end())
+            line_b = len(text) if line_b < 0 else line_b
+            lo, hi = max(line_a, m.start() - 80), min(line_b, m.end() + 80)
+
+            def find(x):
+                pat = rf"(?<![\d,.]){re.escape(fmt_num(x, lang))}(?=\s*Gy)"
+                hits = [h for h in re.finditer(pat, text[lo:hi])]
+                return min(((lo + h.start(), lo + h.end()) for h in hits), key=lambda s: abs(s[0] - m.start()), default=None)
+
+            dp, tot = find(c.dose_per_fraction_gy), find(c.total_dose_gy)
+            if dp and tot and dp != tot:
+                out.append((i, (m.start(), m.end()), dp, tot))
+    return out
+
+
+def plant_dose_arithmetic(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
+    """The fraction count of a 'n × d = D' statement changed so that the numbers no longer multiply
+    out (to another course's count where there is one)."""
+    tr = _triples(case, text, lang)
+    if not tr:
+        return None
+    i, fx, dp, tot = rng.choice(tr)
+    c = case.radiotherapy_courses[i]
+    others = sorted({o.fractions for o in case.radiotherapy_courses if o.fractions > 1} - {c.fractions})
+    others = [n for n in others if abs(n * c.dose_per_fraction_gy - c.total_dose_gy) > 0.5]
+    n = rng.choice(others) if others else max(2, c.fractions + rng.choice((-3, -2, -1, 1, 2, 3)))
+    new, spans = _replace(text, [(fx[0], fx[1], str(n))])
+    return Planted("dose_arithmetic", new, spans, in_set=bool(others), note=f"{c.fractions}->{n}")
+
+
+def plant_dose_course(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
+    """One course's statement given another course's three numbers (they multiply out, and each is
+    the case's: only the course they are written for is wrong)."""
+    tr = _triples(case, text, lang)
+    cs = case.radiotherapy_courses
+    opts = [(t, j) for t in tr for j in range(len(cs)) if j != t[0] and cs[j].fractions > 1
+            and (cs[j].fractions, round(cs[j].dose_per_fraction_gy, 2), round(cs[j].total_dose_gy, 2))
+            != (cs[t[0]].fractions, round(cs[t[0]].dose_per_fraction_gy, 2), round(cs[t[0]].total_dose_gy, 2))]
+    if not opts:
+        return None
+    (i, fx, dp, tot), j = rng.choice(opts)
+    b = cs[j]
+    edits = [(fx[0], fx[1], str(b.fractions)), (dp[0], dp[1], fmt_num(b.dose_per_fraction_gy, lang)),
+             (tot[0], tot[1], fmt_num(b.total_dose_gy, lang))]
+    new, spans = _replace(text, edits)
+    lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
+    return Planted("dose_course", new, [(lo, hi)], in_set=True, note=f"course{i + 1} <- course{j + 1} ({fmt_gy(b.total_dose_gy, lang)})")
+
+
+# ---------------------------------------------------------------- laterality, TNM, codes
+
+_SIDES = {"links": "rechts", "rechts": "links", "left": "right", "right": "left"}
+
+
+def plant_laterality(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
+    """One 'links/rechts/left/right' turned to the other side."""
+    hits = list(re.finditer(r"\b(links|rechts|left|right|Links|Rechts|Left|Right)\b", text))
+    if not hits:
+        return None
+    m = rng.choice(hits)
+    w = m.group()
+    other = _SIDES[w.lower()]
+    other = other[0].upper() + other[1:] if w[0].isupper() else other
+    new, spans = _replace(text, [(m.start(), m.end(), other)])
+    return Planted("laterality", new, spans, in_set=True, note=f"{w}->{other}")
+
+
+def plant_tnm_stage(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
+    """The T category of the diagnosis' TNM changed."""
+    tnm = case.main_diagnosis.tnm or ""
+    m = re.search(r"(?<![A-Za-z])((?:y|r|a|yp|yc|p|c)?)T([0-4]|is)([a-d]?\d?)", tnm)
+    if not m or m.group(0) not in text:
+        return None
+    at = re.search(rf"(?<![A-Za-z0-9]){re.escape(m.group(0))}(?![A-Za-z0-9])", text)
+    if not at:
+        return None
+    cur = m.group(2)
+    choices = [x for x in ("1", "2", "3", "4") if x != cur]
+    new_t = f"{m.group(1)}T{rng.choice(choices)}"
+    new, spans = _replace(text, [(at.start(), at.end(), new_t)])
+    return Planted("tnm_stage", new, spans, note=f"{m.group(0)}->{new_t}")
+
+
+def plant_tnm_prefix(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
+    """A TNM component given another prefix (clinical 'c' for pathological 'p', or the reverse)."""
+    tnm = case.main_diagnosis.tnm or ""
+    comps = [m for m in re.finditer(r"(?<![A-Za-z])([pc])([TNM](?:is|[0-4x][a-d]?\d?))", tnm)]
+    comps = [m for m in comps if re.search(rf"(?<![A-Za-z0-9]){re.escape(m.group(0))}(?![A-Za-z0-9])", text)]
+    if not comps:
+        return None
+    m = rng.choice(comps)
+    at = re.search(rf"(?<![A-Za-z0-9]){re.escape(m.group(0))}(?![A-Za-z0-9])", text)
+    new_c = ("c" if m.group(1) == "p" else "p") + m.group(2)
+    new, spans = _replace(text, [(at.start(), at.end(), new_c)])
+    return Planted("tnm_prefix", new, spans, in_set=True, note=f"{m.group(0)}->{new_c}")
+
+
+def plant_invalid_code(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
+    """The main ICD-10 code corrupted to something that is not a valid code ('ICD-12', 'C9.3',
+    'C504', 'C50.412')."""
+    code = case.main_diagnosis.icd10.split()[0]
+    at = re.search(rf"(?<![A-Za-z0-9]){re.escape(code)}(?![0-9])", text)
+    if not at:
+        return None
+    label = re.search(r"ICD-10\s*$", text[max(0, at.start() - 10) : at.start()])
+    variants = ["short", "long"] + (["label"] if label else [])
+    v = rng.choice(variants)
+    letter, rest = code[0], code[1:]
+    cat, _, sub = rest.partition(".")
+    if v == "label":
+        a = text.rfind("ICD-10", 0, at.start())
+        edits = [(a, a + 6, "ICD-12")]
+    elif v == "short":
+        bad = f"{letter}{cat[0]}.{sub or cat[1]}"
+        edits = [(at.start(), at.end(), bad)]
+    else:
+        bad = f"{letter}{cat}.{(sub or '') + '12'}" if sub else f"{letter}{cat}1"
+        edits = [(at.start(), at.end(), bad)]
+    new, spans = _replace(text, edits)
+    return Planted("invalid_code", new, spans, note=f"{v}: {new[spans[0][0]:spans[0][1]]}")
+
+
+def plant_code_swap(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
+    """Two of the case's diagnosis codes swapped in the letter (each stays a code of the case)."""
+    codes = [case.main_diagnosis.icd10.split()[0]] + [s.icd10.split()[0] for s in case.secondary_diagnoses if s.icd10]
+    found = {}
+    for c in dict.fromkeys(codes):
+        m = re.search(rf"(?<![A-Za-z0-9]){re.escape(c)}(?![0-9])", text)
+        if m:
+            found[c] = m
+    keys = list(found)
+    pairs = [(x, y) for i, x in enumerate(keys) for y in keys[i + 1 :] if x.split(".")[0] != y.split(".")[0]]
+    if not pairs:
+        return None
+    x, y = rng.choice(pairs)
+    mx, my = found[x], found[y]
+    new, spans = _replace(text, [(mx.start(), mx.end(), y), (my.start(), my.end(), x)])
+    return Planted("code_swap", new, spans, in_set=True, note=f"{x}<->{y}")
+
+
+# ---------------------------------------------------------------- facts dropped
+
+def _drop(text: str, a: int, b: int) -> str:
+    """Remove text[a:b] with one separator (', ', '; ') beside it."""
+    before, after = text[:a], text[b:]
+    m = re.search(r"(?:,|;)\s*$", before)
+    if m:
+        before = before[: m.start()]
+    else:
+        after = re.sub(r"^\s*(?:,|;)\s*", "", after, count=1)
+    return before + after
+
+
+def plant_drop_histology(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
+    h = case.main_diagnosis.histology
+    if not h or h not in text:
+        return None
+    a = text.index(h)
+    return Planted("drop_histology", _drop(text, a, a + len(h)), missing="histology")
+
+
+def plant_drop_grading(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
+    g = case.main_diagnosis.grading
+    if not g:
+        return None
+    hits = [m for m in re.finditer(rf"(?<![A-Za-z0-9]){re.escape(g)}(?![A-Za-z0-9])", text)]
+    h = case.main_diagnosis.histology
+    if h and h in text and re.fullmatch(r"G\d", g):
+        at = text.index(h) + len(h)
+        hits = [m for m in hits if 0 <= m.start() - at <= 4]
+    if not hits:
+        return None
+    m = hits[0]
+    return Planted("drop_grading", _drop(text, m.start(), m.end()), missing="grading")
+
+
+def plant_drop_dx_date(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
+    from medletter.evaluate.facts import _find_dates
+
+    dx = case.main_diagnosis.date_of_diagnosis
+    if dx is None:
+        return None
+    for a, b, v in _find_dates(text):
+        if v == dx or v == (dx.year, dx.month):
+            m = re.search(r"(?:ED|Erstdiagnose|erstdiagnostiziert|first diagnosed|diagnosed|dx)\s*:?\s*(?:am|on|im|in)?\s*$", text[max(0, a - 30) : a])
+            if m:
+                start = a - len(text[max(0, a - 30) : a]) + m.start()
+                return Planted("drop_dx_date", _drop(text, start, b), missing="date_of_diagnosis")
+    return None
+
+
+def plant_drop_concurrent_dose(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
+    for c in case.radiotherapy_courses:
+        chemo = c.concurrent_chemotherapy
+        if not chemo or chemo not in text:
+            continue
+        stripped = re.sub(r"\s*(?:\d+(?:[.,]\d+)?\s*(?:mg/m²|mg/m2|mg/kg|mg)|AUC\s*\d+(?:[.,]\d+)?)", "", chemo).strip()
+        if stripped == chemo:
+            continue
+        return Planted("drop_concurrent_dose", text.replace(chemo, stripped), missing="concurrent_systemic")
+    return None
+
+
+def plant_drop_secondary_code(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
+    opts = []
+    for s in case.secondary_diagnoses:
+        if not s.icd10:
+            continue
+        code = s.icd10.split()[0]
+        m = re.search(rf"\s*\((?:ICD-10\s*)?{re.escape(code)}[^)]*\)", text)
+        if m and s.text in text and len(re.findall(rf"(?<![A-Za-z0-9]){re.escape(code)}(?![0-9])", text)) == 1:
+            opts.append(m)
+    if not opts:
+        return None
+    m = rng.choice(opts)
+    return Planted("drop_secondary_code", text[: m.start()] + text[m.end() :], missing="secondary_diagnosis")
+
+
+PLANTERS = {
+    "grade_swap": plant_grade_swap,
+    "grading": plant_grading,
+    "date_move": plant_date_move,
+    "dose_arithmetic": plant_dose_arithmetic,
+    "dose_course": plant_dose_course,
+    "laterality": plant_laterality,
+    "tnm_stage": plant_tnm_stage,
+    "tnm_prefix": plant_tnm_prefix,
+    "invalid_code": plant_invalid_code,
+    "code_swap": plant_code_swap,
+    "drop_histology": plant_drop_histology,
+    "drop_grading": plant_drop_grading,
+    "drop_dx_date": plant_drop_dx_date,
+    "drop_concurrent_dose": plant_drop_concurrent_dose,
+    "drop_secondary_code": plant_drop_secondary_code,
+}
+
+EXPECTED_FLAGS = {
+    "grade_swap": {"grade_mismatch", "ctcae_grade"},
+    "grading": {"grading_mismatch", "ctcae_grade"},
+    "date_move": {"date_event_mismatch"},
+    "dose_arithmetic": {"dose_arithmetic", "fractions"},
+    "dose_course": {"dose_course_mismatch"},
+    "laterality": {"laterality_mismatch"},
+    "tnm_stage": {"tnm", "tnm_mismatch"},
+    "tnm_prefix": {"tnm_mismatch"},
+    "invalid_code": {"invalid_code"},
+    "code_swap": {"code_mismatch"},
+}
+"""Flag kinds that catch each edit kind (the value check's own kind where the edit writes a value
+the case does not have)."""
+
+VALUE_KINDS = {"dose_gy", "fractions", "date", "month", "tnm", "icd10", "technique", "ctcae_grade", "interval"}
+"""Flag kinds of the value check (facts.py): what a letter states that the case has nowhere."""
+
+
+def detected(p: Planted, report, clean_report=None) -> tuple[bool, bool]:
+    """(caught by any flag / missing entry, caught by a flag of the expected kind) for a planted
+    error and the fact report of the planted letter."""
+    if p.missing:
+        before = {v for k, v in clean_report.missing if k == p.missing} if clean_report is not None else set()
+        hit = any(k == p.missing and v not in before for k, v in report.missing)
+        return hit, hit
+    over = [f for f in report.flags if any(f.start < b and a < f.end for a, b in p.spans)]
+    return bool(over), any(f.kind in EXPECTED_FLAGS.get(p.kind, set()) for f in over)
+
+
+# ---------------------------------------------------------------- measuring
+
+def measure(records, kinds=None, seed: int = 0) -> dict:
+    """Plant one error of each kind into each record's reference letter and check it.
+
+    Returns {"letters": n, "seconds_per_check": s, "clean": {"flags": n, "by_kind": {...},
+    "missing": {kind: n}}, "kinds": {kind: {"planted", "in_set", "flagged", "by_kind",
+    "value_check", "collateral"}}, "groups": {"style/lang": {"letters", "false_flags", "planted", "flagged"}}}.
+    ``flagged`` counts plants caught by any flag overlapping the edit (edit kinds) or by the fact
+    appearing in ``missing`` (drop kinds); ``by_kind`` those caught by the flag kind meant for
+    them; ``value_check`` those the value check's own kinds catch (what the check caught before
+    binding); ``collateral`` planted letters with a flag outside the edit.
+    """
+    import time
+    from collections import Counter, defaultdict
+
+    from medletter.evaluate.facts import check_letter
+
+    kinds = list(kinds or PLANTERS)
+    res: dict = {"letters": 0, "clean": {"flags": 0, "by_kind": Counter(), "missing": Counter()},
+                 "kinds": {k: Counter() for k in kinds}, "groups": defaultdict(Counter)}
+    seconds, checks = 0.0, 0
+    for r in records:
+        if r.letter is None:
+            continue
+        text, lang = r.letter.text, r.letter.language
+        group = res["groups"][f"{r.letter.style}/{lang}"]
+        t0 = time.perf_counter()
+        clean = check_letter(r.case, text)
+        seconds += time.perf_counter() - t0
+        checks += 1
+        res["letters"] += 1
+        group["letters"] += 1
+        group["false_flags"] += len(clean.flags)
+        res["clean"]["flags"] += len(clean.flags)
+        res["clean"]["by_kind"].update(f.kind for f in clean.flags)
+        res["clean"]["missing"].update(k for k, _ in clean.missing if k in _DROP_KINDS)
+        for kind in kinds:
+            p = PLANTERS[kind](r.case, text, lang, random.Random(f"{seed}:{r.case.case_id}:{kind}"))
+            if p is None:
+                continue
+            if p.missing:
+                expected = [v for k, v in clean.expected if k == p.missing]
+                if not expected or all((p.missing, v) in clean.missing for v in expected):
+                    continue  # the reference letter lacks that fact already: nothing to drop
+            t0 = time.perf_counter()
+            rep = check_letter(r.case, p.text)
+            seconds += time.perf_counter() - t0
+            checks += 1
+            caught, by_kind = detected(p, rep, clean)
+            row = res["kinds"][kind]
+            row["planted"] += 1
+            row["in_set"] += p.in_set
+            row["flagged"] += caught
+            row["by_kind"] += by_kind
+            if not p.missing:
+                over = [f for f in rep.flags if any(f.start < b and a < f.end for a, b in p.spans)]
+                row["value_check"] += any(f.kind in VALUE_KINDS for f in over)
+                row["collateral"] += len(over) < len(rep.flags)
+            group["planted"] += 1
+            group["flagged"] += caught
+    res["seconds_per_check"] = seconds / checks if checks else 0.0
+    res["groups"] = dict(res["groups"])
+    return res
+
+
+_DROP_KINDS = {"histology", "grading", "date_of_diagnosis", "concurrent_systemic", "secondary_diagnosis"}
+
