@@ -26,7 +26,28 @@ _FACT_LABELS = {
     "icd10": "ICD-10", "tnm": "TNM", "target_region": "target", "technique": "technique",
     "dose_per_fraction_gy": "dose per fraction (Gy)", "fractions": "fractions", "total_dose_gy": "total dose (Gy)",
     "start_date": "start", "end_date": "end", "ctcae_grade": "CTCAE grade", "follow_up.first_visit_weeks": "first follow-up (weeks)",
+    "histology": "histology", "grading": "grading", "date_of_diagnosis": "date of first diagnosis",
+    "concurrent_systemic": "concurrent systemic therapy", "secondary_diagnosis": "secondary diagnosis",
 }
+# why a statement is highlighted: values the case lacks, or values bound to the wrong thing
+_FLAG_REASONS = {
+    "grade_mismatch": "a CTCAE grade the case gives another toxicity (or none)",
+    "grading_mismatch": "a tumour grading that is not the case's",
+    "date_event_mismatch": "a date the case has, but for another event",
+    "dose_arithmetic": "dose per fraction × fractions does not give the total dose",
+    "dose_course_mismatch": "dose figures that belong to another course",
+    "laterality_mismatch": "the wrong side for this target",
+    "tnm_mismatch": "a TNM component that is not the diagnosis'",
+    "invalid_code": "looks like a code but is not a valid one",
+    "code_mismatch": "a valid code that belongs to something else in the case",
+}
+
+
+def flag_title(flag: dict) -> str:
+    reason = _FLAG_REASONS.get(flag.get("kind", ""))
+    if reason:
+        return f"Check: {reason} ({flag.get('value', '')})"
+    return f"Not backed by the case: {flag.get('kind', '').replace('_gy', '').replace('_', ' ')} {flag.get('value', '')}"
 
 
 def fact_label(item: str) -> str:
@@ -43,6 +64,7 @@ def fact_label(item: str) -> str:
 
 
 templates.env.filters["fact_label"] = fact_label
+templates.env.filters["flag_title"] = flag_title
 templates.env.filters["de_date"] = lambda iso: dt.date.fromisoformat(iso).strftime("%d.%m.%Y")
 
 
