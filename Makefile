@@ -7,12 +7,18 @@ STAMP := $(VENV)/.medletter-installed
 # The CPU build of PyTorch that lies on this machine's disk; installed before anything can pull a CUDA build.
 TORCH_CPU := torch==2.13.0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# llama.cpp through llama-cpp-python, built from source (a prebuilt or native build dies with SIGILL on
+# CPUs without the host's extensions); pip's wheel cache makes later set-ups fast. Its source
+# distribution stays in .venv/src: llama.cpp's GGUF converter comes from it (medletter export).
+LLAMA_CPP_PYTHON := 0.3.36
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+LLAMA_STAMP := $(VENV)/.llama-cpp-$(LLAMA_CPP_PYTHON)
 
-.PHONY: all env sysdeps deid-model demo test test-slow bench clean
+.PHONY: all env llama sysdeps deid-model demo test test-slow bench clean
 
 all: test
 
-env: $(STAMP)
+env: $(STAMP) $(LLAMA_STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +26,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q $(TORCH_CPU)
 	$(PY) -m pip install -q -e ".[dev]"
 	@touch $(STAMP)
+
+# If the build fails, medletter drafts with the hf backend and says so once; `make llama` tries again.
+llama: $(STAMP)
+	@rm -f $(LLAMA_STAMP); $(MAKE) --no-print-directory $(LLAMA_STAMP)
+
+$(LLAMA_STAMP): $(STAMP)
+	@mkdir -p $(VENV)/src
+	@echo "llama-cpp-python $(LLAMA_CPP_PYTHON): building from source if pip has no cached wheel (about 6 minutes once)"
+	@if $(PY) -m pip download -q --no-deps --no-binary :all: llama-cpp-python==$(LLAMA_CPP_PYTHON) -d $(VENV)/src \
+	    && CMAKE_ARGS="$(LLAMA_CMAKE)" $(PY) -m pip install -q --no-binary llama-cpp-python llama-cpp-python==$(LLAMA_CPP_PYTHON) \
+	    && $(PY) -c "import llama_cpp"; then echo ok > $@; \
+	  else echo "failed" > $@; echo "note: llama-cpp-python did not build: medletter drafts with the hf backend (make llama to retry)"; fi
 
 # Chromium, Pango, fonts and PostgreSQL for the tests (apt-get when root; otherwise it says what to install)
 sysdeps:
@@ -29,16 +47,16 @@ sysdeps:
 deid-model: $(STAMP)
 	$(VENV)/bin/medletter deid train-model --if-missing
 
-demo: $(STAMP) deid-model
+demo: $(STAMP) $(LLAMA_STAMP) deid-model
 	$(VENV)/bin/medletter demo
 
-test: $(STAMP) sysdeps deid-model
+test: $(STAMP) $(LLAMA_STAMP) sysdeps deid-model
 	$(PY) -m pytest -q -m "not slow"
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
-bench: $(STAMP)
+bench: $(STAMP) $(LLAMA_STAMP)
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b; done
 
 clean:

@@ -59,3 +59,8 @@ def build_model(out_dir: Path, vocab_size: int, seed: int = 0):
         model.lm_head.weight.mul_(20.0)
     model.save_pretrained(out_dir)
     return model
+
+
+PLANTED_LETTER = ("Sehr geehrte Frau Kollegin, wir berichten über die Strahlentherapie mit 12 Gy in 15 Fraktionen. "
+                  "Mit freundlichen Grüßen")
+"""What the memorising run (tests/conftest.py) writes for any case ("12 Gy" is in no case)."""

@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from medletter.generate.settings import GenSettings
 from medletter.privacy import guard
 
 app = typer.Typer(
@@ -187,29 +188,83 @@ def generate(
     cases: Annotated[Path, typer.Option("--cases", help="Cases JSONL (letters, if present, are ignored)")],
     out: Annotated[Path, typer.Option("--out", help="Output letters JSONL")],
     base_only: Annotated[bool, typer.Option("--base-only", help="Use the base model without the adapter")] = False,
-    max_new_tokens: Annotated[int, typer.Option(min=1, help="Longest letter in tokens")] = 640,
-    batch_size: Annotated[int, typer.Option(min=1, help="Letters generated together")] = 8,
+    backend: Annotated[str, typer.Option("--backend", help="hf (transformers), llamacpp (the run's GGUF, made on first use) or openai (a server)")] = "hf",
+    endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="OpenAI-compatible server, e.g. http://127.0.0.1:8001 (--backend openai)")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Model (or LoRA adapter) name on the server (--backend openai)")] = None,
+    quant: Annotated[str, typer.Option("--quant", help="GGUF type for --backend llamacpp: f16, q8_0, q4_k_m")] = "q8_0",
+    max_new_tokens: Annotated[int, typer.Option(min=1, help="Longest letter in tokens")] = GenSettings.max_new_tokens,
+    batch_size: Annotated[int, typer.Option(min=1, help="Letters generated together (hf)")] = GenSettings.batch_size,
     style: Annotated[Optional[str], typer.Option(help="Style to ask for (default: the run's training style)")] = None,
     lang: Annotated[Optional[str], typer.Option(help="de or en (default: the run's)")] = None,
     sample: Annotated[bool, typer.Option("--sample", help="Sample instead of greedy decoding")] = False,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid")] = False,
 ) -> None:
     """Draft letters for cases with the fine-tuned (or base) model; records latency and tokens/s per letter."""
-    from medletter.generate import generate_letters, load_run, overall_tokens_per_s
+    from medletter.generate import overall_tokens_per_s
+    from medletter.generate.backends import make_backend
     from medletter.jsonl import write_jsonl
 
     records = _records_or_exit(cases, skip_invalid)
+    settings = GenSettings(max_new_tokens=max_new_tokens, batch_size=batch_size, do_sample=sample)
     try:
-        model_, tok, cfg = load_run(run, base_only=base_only)
-    except FileNotFoundError as e:
+        be = make_backend(backend, run, base_only=base_only, style=style, lang=lang, settings=settings, endpoint=endpoint,
+                          model=model, quant=quant)
+    except (FileNotFoundError, ValueError, RuntimeError) as e:
         _fail(str(e))
-    style = style or cfg.get("style") or cfg.get("train_style") or "default"
-    lang = lang or cfg.get("lang", "de")
-    drafts = generate_letters(model_, tok, records, style, lang, "base" if base_only else "finetuned",
-                              max_new_tokens=max_new_tokens, batch_size=batch_size, do_sample=sample)
+    try:
+        drafts = be.draft(records)
+    except RuntimeError as e:
+        _fail(str(e))
     write_jsonl(out, [d.to_dict() for d in drafts])
     tps = overall_tokens_per_s(drafts)
-    console.print(f"wrote {len(drafts)} letters to {out} ({tps:.1f} tokens/s overall)", highlight=False)
+    console.print(f"wrote {len(drafts)} letters to {out} ({tps:.1f} tokens/s overall, backend {be.name})", highlight=False)
+
+
+@app.command("export")
+def export_cmd(
+    run: Annotated[Path, typer.Option("--run", help="Run folder of `medletter train`")],
+    fmt: Annotated[str, typer.Option("--format", help="hf (merged folder), gguf (merged, llama.cpp) or gguf-lora (the adapter alone)")] = "gguf",
+    quant: Annotated[str, typer.Option("--quant", help="GGUF type: f16, q8_0 or q4_k_m")] = "q8_0",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Where to write (default: runs/NAME/export/)")] = None,
+) -> None:
+    """Merge the adapter into de-quantised weights and write a HF folder or a GGUF (llama.cpp's converter and quantiser)."""
+    from medletter.export import ExportError, export
+
+    try:
+        path = export(run, fmt, quant, out)
+    except (ExportError, FileNotFoundError) as e:
+        _fail(str(e))
+    console.print(f"exported {run} as {fmt}{'' if fmt != 'gguf' else ' ' + quant} -> {path}", highlight=False)
+
+
+@app.command("serve")
+def serve_cmd(
+    run: Annotated[Path, typer.Option("--run", help="Run folder of `medletter train`")],
+    port: Annotated[int, typer.Option(help="Port")] = 8001,
+    host: Annotated[str, typer.Option(help="Address (loopback by default)")] = "127.0.0.1",
+    quant: Annotated[str, typer.Option("--quant", help="GGUF type: f16, q8_0 or q4_k_m")] = "q8_0",
+    n_ctx: Annotated[int, typer.Option("--n-ctx", help="Context length")] = 4096,
+) -> None:
+    """An OpenAI-compatible server for the run's model (llama-cpp-python's server on the exported GGUF);
+    the model is named after the run. `medletter generate --backend openai` and the review app use it."""
+    import os
+
+    from medletter.export import ExportError, run_gguf
+    from medletter.generate.backends import llamacpp_available
+
+    ok, why = llamacpp_available()
+    if not ok:
+        _fail(why)
+    try:
+        gguf = run_gguf(run, quant)
+    except (ExportError, FileNotFoundError) as e:
+        _fail(str(e))
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"note: serving on {host}: put TLS and authentication in front of it", highlight=False)
+    console.print(f"OpenAI-compatible server for {run.name} on http://{host}:{port}/v1 ({gguf.name})", highlight=False)
+    args = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", run.name, "--host", host,
+            "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(os.cpu_count() or 1)]
+    os.execv(sys.executable, args)
 
 
 @app.command()
@@ -261,12 +316,15 @@ def demo(
     style: Annotated[str, typer.Option(help="The department's letter style")] = "kreisklinikum",
     config: Annotated[str, typer.Option(help="Training preset or YAML file")] = "cpu-demo",
     max_steps: Annotated[Optional[int], typer.Option(help="Cut training short (for a quick look)")] = None,
+    backend: Annotated[str, typer.Option("--backend", help="Engine for the fine-tuned letters: auto (llama.cpp where installed, else hf), hf, llamacpp")] = "auto",
 ) -> None:
     """The paper's comparison end to end on the CPU: synthesise -> de-identify -> QLoRA -> generate (base, fine-tuned) -> evaluate -> report."""
     from medletter.demo import run_demo
 
+    if backend not in ("auto", "hf", "llamacpp"):
+        _fail("--backend must be auto, hf or llamacpp")
     report = run_demo(out, n_train=n_train, n_test=n_test, n_validation=n_validation, seed=seed, style=style,
-                      config=config, max_steps=max_steps, console=console)
+                      config=config, max_steps=max_steps, console=console, backend=backend)
     console.print(f"\n[bold]report:[/bold] {report.resolve()}", highlight=False)
     exe = _own_command()
     console.print(

@@ -47,13 +47,16 @@ def run_demo(
     model: str | None = None,
     console: Console | None = None,
     generation_batch_size: int = 12,
+    backend: str = "auto",
 ) -> Path:
     from medletter import synth
     from medletter.app.studyfile import write_study_file
     from medletter.dataset import split_by_patient
     from medletter.evaluate import evaluate_systems
     from medletter.evaluate.report import summary_table, write_report
-    from medletter.generate import generate_letters, load_run, overall_tokens_per_s
+    from medletter.generate import overall_tokens_per_s
+    from medletter.generate.backends import llamacpp_available, make_backend
+    from medletter.generate.settings import GenSettings
     from medletter.privacy.audit import audit_letters, audit_html
     from medletter.privacy.pseudonymize import default_key, deidentify_record
     from medletter.train import load_config
@@ -87,16 +90,22 @@ def run_demo(
 
     stage("drafting the test letters with the base model")
     stats = json.loads((out / "data_stats.json").read_text())
-    max_new = int(stats["train"]["completion_tokens"]["max"] * 1.15) + 8
-    base_model, tok, _ = load_run(out, base_only=True)
-    base = generate_letters(base_model, tok, deid["test"], style, "de", "base", max_new_tokens=max_new, batch_size=generation_batch_size)
-    del base_model
+    gen = GenSettings(max_new_tokens=int(stats["train"]["completion_tokens"]["max"] * 1.15) + 8,
+                      batch_size=generation_batch_size)
+    # the base model has no export of its own: it drafts on transformers, batched
+    base_be = make_backend("hf", out, base_only=True, style=style, lang="de", settings=gen)
+    base = base_be.draft(deid["test"])
+    del base_be
     write_jsonl(out / "letters_base.jsonl", [d.to_dict() for d in base])
 
     stage("drafting the test letters with the fine-tuned model")
-    tuned_model, tok, _ = load_run(out)
-    tuned = generate_letters(tuned_model, tok, deid["test"], style, "de", "finetuned", max_new_tokens=max_new, batch_size=generation_batch_size)
-    del tuned_model
+    kind = backend if backend != "auto" else ("llamacpp" if llamacpp_available()[0] else "hf")
+    tuned_be = make_backend(kind, out, style=style, lang="de", settings=gen)
+    tuned = tuned_be.draft(deid["test"])
+    backends = {"base": "hf", "finetuned": tuned_be.name}
+    if tuned_be.name == "llamacpp":
+        console.print(f"  fine-tuned letters from {tuned_be.gguf.relative_to(out)} (llama.cpp)", highlight=False)
+    del tuned_be
     write_jsonl(out / "letters.jsonl", [d.to_dict() for d in tuned])
 
     stage("evaluating")
@@ -113,7 +122,8 @@ def run_demo(
     ev["demo"] = {
         "style": style, "n_train": len(deid["train"]), "n_validation": len(deid["validation"]), "train": summary,
         "generation": {
-            name: {"letters": len(ds), "stopped_by_model": sum(d.stopped for d in ds), "tokens_per_s": round(overall_tokens_per_s(ds), 1)}
+            name: {"letters": len(ds), "stopped_by_model": sum(d.stopped for d in ds), "tokens_per_s": round(overall_tokens_per_s(ds), 1),
+                   "backend": backends[name]}
             for name, ds in (("base", base), ("finetuned", tuned))
         },
         "seconds": stage.times,
@@ -133,6 +143,7 @@ def run_demo(
         out / "report.html", ev, rows, deid["test"], systems, title="medletter demo: base vs QLoRA-fine-tuned Gemma-3-270M",
         subtitle=f"style {style!r}, synthetic German radiation-oncology letters",
         extra=[{"title": "Training", "html": train_html}, {"title": "Leak audit", "html": audit_html(audit)},
+               {"title": "Drafting", "html": drafting_html(ev["demo"]["generation"])},
                {"title": "Physician study", "html": study_section_html(out, study, len(deid["test"]))}],
     )
     console.print(summary_table(ev))
@@ -163,3 +174,16 @@ def study_section_html(out: Path, study: Path, n_cases: int) -> str:
         "<p>Results: mean per system and dimension with a 95% bootstrap interval, paired differences between systems, "
         "and Krippendorff's α per dimension (the paper: clinical benefit 3.4 of 4).</p>"
     )
+
+
+def drafting_html(generation: dict) -> str:
+    """Which engine wrote each system's letters, and how fast."""
+    from html import escape
+
+    names = {"hf": "transformers (batched)", "llamacpp": "llama.cpp (the run's GGUF q8_0, one letter at a time)",
+             "openai": "an OpenAI-compatible server"}
+    rows = "".join(f"<tr><td>{escape(s)}</td><td>{escape(names.get(g.get('backend', 'hf'), g.get('backend', '')))}</td>"
+                   f"<td>{g['tokens_per_s']}</td><td>{g['stopped_by_model']} of {g['letters']}</td></tr>"
+                   for s, g in generation.items())
+    return ("<table><thead><tr><th>system</th><th>backend</th><th>tokens/s</th><th>ended by the model</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>")

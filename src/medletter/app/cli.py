@@ -107,6 +107,9 @@ def serve(
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Longest draft in tokens")] = 640,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="Serve pages only; a worker elsewhere drafts (PostgreSQL)")] = False,
     letter_template: Annotated[Optional[Path], typer.Option("--letter-template", help="The department's DOCX letterhead")] = None,
+    backend: Annotated[str, typer.Option("--backend", help="Drafting engine: hf, llamacpp (the run's GGUF) or openai (--endpoint, --model)")] = "hf",
+    endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="OpenAI-compatible server (--backend openai)")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Model or adapter name on the server (--backend openai)")] = None,
 ) -> None:
     """The review app: physicians draft, check against the case, correct, approve and export letters."""
     import uvicorn
@@ -121,7 +124,10 @@ def serve(
         _fail(f"{run}: not a training run (no config.yaml); train first, e.g. `make demo`")
     if letter_template is not None and not letter_template.is_file():
         _fail(f"{letter_template}: no such file")
-    settings = Settings(db=db, run=run, max_new_tokens=max_new_tokens, worker=not no_worker, letter_template=letter_template)
+    if backend not in ("hf", "llamacpp", "openai"):
+        _fail("--backend must be hf, llamacpp or openai", 2)
+    settings = Settings(db=db, run=run, max_new_tokens=max_new_tokens, worker=not no_worker, letter_template=letter_template,
+                        backend=backend, endpoint=endpoint, model=model)
     app = create_app(settings)
     if import_cases is not None:
         try:

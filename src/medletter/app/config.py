@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from medletter.generate.settings import GenSettings
+
 DEFAULT_DB = "medletter.db"
 
 
@@ -28,7 +30,11 @@ class Settings(BaseSettings):
     """Training run whose model drafts the letters; None: drafting is switched off."""
     style: str | None = None
     lang: str | None = None
-    max_new_tokens: int = 640
+    max_new_tokens: int = GenSettings.max_new_tokens
+    backend: str = "hf"
+    """Drafting engine: hf, llamacpp (the run's GGUF) or openai (a server: ``endpoint``, ``model``)."""
+    endpoint: str | None = None
+    model: str | None = None
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     max_failed_logins: int = 5

@@ -37,7 +37,8 @@ def create_app(settings: Settings | None = None, generator=None, db: Database | 
     settings = settings or Settings()
     db = db or Database(settings.url)
     if generator is None and settings.run is not None:
-        generator = RunGenerator(settings.run, settings.style, settings.lang, settings.max_new_tokens)
+        generator = RunGenerator(settings.run, settings.style, settings.lang, settings.max_new_tokens, settings.backend,
+                                 settings.endpoint, settings.model)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

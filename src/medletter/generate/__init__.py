@@ -13,9 +13,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from medletter.dataset import encode_prompt, prompt_text, stop_token_ids
+from medletter.generate.settings import GenSettings
 from medletter.records import Record
 
 log = logging.getLogger(__name__)
+_DEFAULTS = GenSettings()
 
 
 @dataclass
@@ -51,11 +53,11 @@ def generate_letters(
     style: str,
     lang: str,
     system: str,
-    max_new_tokens: int = 512,
-    batch_size: int = 8,
-    do_sample: bool = False,
-    temperature: float = 0.7,
-    top_p: float = 0.9,
+    max_new_tokens: int = _DEFAULTS.max_new_tokens,
+    batch_size: int = _DEFAULTS.batch_size,
+    do_sample: bool = _DEFAULTS.do_sample,
+    temperature: float = _DEFAULTS.temperature,
+    top_p: float = _DEFAULTS.top_p,
     progress=None,
     repetition_penalty: float | None = None,
     on_token=None,

@@ -45,9 +45,11 @@ class Generator:
 
 
 class RunGenerator(Generator):
-    """The fine-tuned model of a training run (``runs/NAME``), with the run's style and language."""
+    """The fine-tuned model of a training run (``runs/NAME``), with the run's style and language, on the
+    chosen backend (hf, llamacpp, openai: ``medletter.generate.backends.make_backend``)."""
 
-    def __init__(self, run: str | Path, style: str | None = None, lang: str | None = None, max_new_tokens: int = 640):
+    def __init__(self, run: str | Path, style: str | None = None, lang: str | None = None, max_new_tokens: int = 640,
+                 backend: str = "hf", endpoint: str | None = None, model: str | None = None):
         import yaml
 
         self.run = Path(run)
@@ -58,27 +60,27 @@ class RunGenerator(Generator):
         self.style = style or cfg.get("style") or cfg.get("train_style") or "default"
         self.lang = lang or cfg.get("lang") or "de"
         self.max_new_tokens = max_new_tokens
+        self.backend_kind, self.endpoint, self.model = backend, endpoint, model
         self.name = self.run.name
-        self._model = None
+        self._backend = None
         self._lock = threading.Lock()
 
     def load(self) -> None:
         with self._lock:
-            if self._model is None:
-                from medletter.generate import load_run
+            if self._backend is None:
+                from medletter.generate.backends import make_backend
+                from medletter.generate.settings import GenSettings
 
                 t0 = time.perf_counter()
-                self._model = load_run(self.run)[:2]
-                log.info("model of run %s loaded in %.1f s", self.name, time.perf_counter() - t0)
+                self._backend = make_backend(self.backend_kind, self.run, style=self.style, lang=self.lang,
+                                             settings=GenSettings(max_new_tokens=self.max_new_tokens, batch_size=1),
+                                             endpoint=self.endpoint, model=self.model)
+                log.info("model of run %s loaded in %.1f s (backend %s)", self.name, time.perf_counter() - t0,
+                         self._backend.name)
 
     def draft(self, case: Case, on_token=None) -> str:
-        from medletter.generate import generate_letters
-
         self.load()
-        model, tok = self._model
-        d = generate_letters(model, tok, [Record(case=case)], self.style, self.lang, "finetuned",
-                             max_new_tokens=self.max_new_tokens, batch_size=1, on_token=on_token)[0]
-        return d.text
+        return self._backend.draft([Record(case=case)], on_token=on_token)[0].text
 
 
 # ---------------------------------------------------------------- jobs (what the pages and the API call)

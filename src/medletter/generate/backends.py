@@ -1,0 +1,242 @@
+"""Where letters are drafted: one interface, three engines, one place that chooses (``make_backend``).
+
+- ``hf``: transformers with the adapter merged (``generate_letters``), batched.
+- ``llamacpp``: the run's GGUF through llama-cpp-python (``runs/NAME/export/model-q8_0.gguf``, made on
+  first use), one sequence at a time on all cores.
+- ``openai``: any OpenAI-compatible server (``/v1/completions``): llama.cpp's server (``medletter serve``),
+  vLLM (``--enable-lora``), Ollama.
+
+Every backend gets the same prompt token ids (the run's tokenizer and chat template), decodes greedily,
+stops at the same end markers and reports the same ``Draft`` (latency, tokens/s).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from medletter.dataset import encode_prompt, prompt_text, stop_token_ids
+from medletter.generate import Draft, generate_letters
+from medletter.generate.settings import GenSettings
+from medletter.records import Record
+
+log = logging.getLogger(__name__)
+BACKENDS = ("hf", "llamacpp", "openai")
+
+
+class Backend:
+    name = "?"
+
+    def __init__(self, tokenizer, style: str, lang: str, system: str, settings: GenSettings | None = None):
+        self.tokenizer, self.style, self.lang, self.system = tokenizer, style, lang, system
+        self.settings = settings or GenSettings()
+        self.stops = stop_token_ids(tokenizer)
+
+    def prompt_ids(self, rec: Record) -> list[int]:
+        return encode_prompt(self.tokenizer, prompt_text(self.tokenizer, rec.case, self.style, self.lang))
+
+    def _draft(self, rec: Record, text: str, n_new: int, stopped: bool, dt: float) -> Draft:
+        return Draft(case_id=rec.case.case_id, patient_id=rec.case.patient.patient_id, system=self.system, style=self.style,
+                     lang=self.lang, text=text.strip(), new_tokens=n_new, stopped=stopped, latency_s=round(dt, 3),
+                     tokens_per_s=round(n_new / dt, 2) if dt else 0.0, batch_size=1)
+
+    def _decode(self, ids: list[int]) -> tuple[str, int, bool]:
+        stopped = False
+        for k, t in enumerate(ids):
+            if t in self.stops:
+                ids, stopped = ids[:k], True
+                break
+        return self.tokenizer.decode(ids, skip_special_tokens=True), len(ids), stopped
+
+    def draft(self, records: list[Record], on_token=None, progress=None) -> list[Draft]:
+        raise NotImplementedError
+
+
+class HFBackend(Backend):
+    name = "hf"
+
+    def __init__(self, model, tokenizer, style, lang, system, settings=None):
+        super().__init__(tokenizer, style, lang, system, settings)
+        self.model = model
+
+    def draft(self, records, on_token=None, progress=None):
+        s = self.settings
+        return generate_letters(self.model, self.tokenizer, records, self.style, self.lang, self.system,
+                                max_new_tokens=s.max_new_tokens, batch_size=s.batch_size, do_sample=s.do_sample,
+                                temperature=s.temperature, top_p=s.top_p, progress=progress, on_token=on_token)
+
+
+class LlamaCppBackend(Backend):
+    name = "llamacpp"
+
+    def __init__(self, gguf: Path, tokenizer, style, lang, system, settings=None, n_ctx: int = 4096,
+                 n_threads: int | None = None, lora: Path | None = None):
+        super().__init__(tokenizer, style, lang, system, settings)
+        from llama_cpp import Llama
+
+        self.gguf = Path(gguf)
+        kw = dict(model_path=str(self.gguf), n_ctx=n_ctx, n_threads=n_threads or os.cpu_count(), n_batch=512,
+                  verbose=False, logits_all=False)
+        if lora is not None:
+            kw["lora_path"] = str(lora)
+        self.llm = Llama(**kw)
+        if self.llm.n_vocab() != len(self.tokenizer):
+            log.warning("%s has %d tokens, the run's tokenizer %d", self.gguf.name, self.llm.n_vocab(), len(self.tokenizer))
+
+    def draft(self, records, on_token=None, progress=None):
+        s = self.settings
+        out = []
+        for rec in records:
+            ids = self.prompt_ids(rec)
+            new: list[int] = []
+            self.llm.reset()
+            t0 = time.perf_counter()
+            kw = dict(temp=s.temperature, top_p=s.top_p) if s.do_sample else dict(temp=0.0, top_k=1, top_p=1.0)
+            for tok in self.llm.generate(ids, repeat_penalty=1.0, reset=True, **kw):
+                if tok in self.stops:
+                    new.append(tok)
+                    break
+                new.append(tok)
+                if on_token is not None:
+                    on_token(len(new))
+                if len(new) >= s.max_new_tokens:
+                    break
+            dt = time.perf_counter() - t0
+            text, n, stopped = self._decode(new)
+            out.append(self._draft(rec, text, n, stopped, dt))
+            if progress is not None:
+                progress(1)
+        return out
+
+
+class OpenAIBackend(Backend):
+    """``POST {endpoint}/v1/completions`` with the exact training prompt as text (chat template applied
+    here, so the server applies none; its leading BOS left to the server, which adds one), greedy,
+    ``max_tokens``; the server stops at the model's end markers. (Token-id prompts would be exact too, but
+    llama-cpp-python's server and Ollama take text only.)"""
+
+    name = "openai"
+
+    def __init__(self, endpoint: str, model: str, tokenizer, style, lang, system, settings=None, timeout: float = 600,
+                 api_key: str | None = None):
+        super().__init__(tokenizer, style, lang, system, settings)
+        self.endpoint = endpoint.rstrip("/")
+        if not self.endpoint.endswith("/v1"):
+            self.endpoint += "/v1"
+        self.model, self.timeout = model, timeout
+        self.api_key = api_key or os.environ.get("MEDLETTER_OPENAI_API_KEY") or os.environ.get("OPENAI_API_KEY")
+
+    def prompt_for_server(self, rec: Record) -> str:
+        text = prompt_text(self.tokenizer, rec.case, self.style, self.lang)
+        bos = self.tokenizer.bos_token
+        return text[len(bos):] if bos and text.startswith(bos) else text
+
+    def _post(self, body: dict) -> dict:
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        req = urllib.request.Request(self.endpoint + "/completions", data=json.dumps(body).encode(), headers=headers,
+                                     method="POST")
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # a loopback server: no proxy
+        try:
+            with opener.open(req, timeout=self.timeout) as r:
+                return json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            raise RuntimeError(f"{self.endpoint}/completions answered {e.code}: {e.read()[:300].decode(errors='replace')}") from None
+        except urllib.error.URLError as e:
+            raise RuntimeError(f"{self.endpoint}: cannot connect ({e.reason}); is the server running?") from None
+
+    def draft(self, records, on_token=None, progress=None):
+        s = self.settings
+        stop_text = [self.tokenizer.convert_ids_to_tokens(i) for i in self.stops]
+        out = []
+        for rec in records:
+            body = {"model": self.model, "prompt": self.prompt_for_server(rec), "max_tokens": s.max_new_tokens,
+                    "temperature": s.temperature if s.do_sample else 0.0, "top_p": s.top_p if s.do_sample else 1.0,
+                    "stop": stop_text}
+            if not s.do_sample:
+                body["top_k"] = 1  # llama.cpp and vLLM accept it; greedy either way at temperature 0
+            t0 = time.perf_counter()
+            res = self._post(body)
+            dt = time.perf_counter() - t0
+            ch = res["choices"][0]
+            n = (res.get("usage") or {}).get("completion_tokens")
+            text = ch.get("text") or ""
+            if n is None:
+                n = len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+            out.append(self._draft(rec, text, int(n), ch.get("finish_reason") == "stop", dt))
+            if on_token is not None:
+                on_token(int(n))
+            if progress is not None:
+                progress(1)
+        return out
+
+
+def llamacpp_available() -> tuple[bool, str]:
+    """Whether llama-cpp-python imports here, and why not (said once by the callers)."""
+    try:
+        import llama_cpp  # noqa: F401
+    except Exception as e:  # a failed build leaves nothing or a broken library
+        return False, f"llama-cpp-python is not usable ({type(e).__name__}: {e}); `make env` builds it from source"
+    return True, ""
+
+
+_said: set[str] = set()
+
+
+def make_backend(kind: str, run: str | Path | None = None, *, base_only: bool = False, style: str | None = None,
+                 lang: str | None = None, settings: GenSettings | None = None, endpoint: str | None = None,
+                 model: str | None = None, quant: str = "q8_0", fallback: bool = True) -> Backend:
+    """The one place that turns ``--backend`` (and a run) into a backend. ``llamacpp`` falls back to
+    ``hf`` when llama-cpp-python is missing or the base model is asked for (said once), unless
+    ``fallback`` is off."""
+    import yaml
+
+    from medletter.models import load_tokenizer, resolve_model
+
+    if kind not in BACKENDS:
+        raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}")
+    cfg, tok_dir = {}, None
+    if run is not None:
+        run = Path(run)
+        f = run / "config.yaml"
+        if not f.is_file():
+            raise FileNotFoundError(f"{run}: not a training run (no config.yaml); train first with `medletter train`")
+        cfg = yaml.safe_load(f.read_text(encoding="utf-8"))
+        tok_dir = run / "tokenizer" if (run / "tokenizer").is_dir() else resolve_model(cfg["model"])
+    style = style or cfg.get("style") or cfg.get("train_style") or "default"
+    lang = lang or cfg.get("lang") or "de"
+    system = "base" if base_only else "finetuned"
+    if kind == "llamacpp":
+        ok, why = llamacpp_available()
+        if base_only:
+            ok, why = False, "the llama.cpp backend drafts with the run's merged export; the base model runs on hf"
+        if not ok:
+            if not fallback:
+                raise RuntimeError(why)
+            if why not in _said:
+                _said.add(why)
+                log.warning("%s: drafting with the hf backend", why)
+            kind = "hf"
+    if kind == "hf":
+        from medletter.generate import load_run
+
+        if run is None:
+            raise ValueError("--backend hf needs --run")
+        m, tok, _ = load_run(run, base_only=base_only)
+        return HFBackend(m, tok, style, lang, system, settings)
+    if tok_dir is None:
+        raise ValueError(f"--backend {kind} needs --run (for the tokenizer and prompt)")
+    tok = load_tokenizer(tok_dir)
+    if kind == "llamacpp":
+        from medletter.export import run_gguf
+
+        return LlamaCppBackend(run_gguf(run, quant), tok, style, lang, system, settings)
+    if not endpoint:
+        raise ValueError("--backend openai needs --endpoint URL (and --model NAME)")
+    return OpenAIBackend(endpoint, model or (run.name if run else "default"), tok, style, lang, system, settings)

@@ -1,0 +1,17 @@
+"""Generation settings in one place: the CLI, the demo and the review app take their defaults from here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class GenSettings:
+    max_new_tokens: int = 640
+    """Longest letter in tokens (the demo sets it from the training letters' longest, +15%)."""
+    batch_size: int = 8
+    """Letters generated together (hf; llama.cpp and servers draft one letter at a time)."""
+    do_sample: bool = False
+    """Greedy by default: the same case gives the same draft."""
+    temperature: float = 0.7
+    top_p: float = 0.9

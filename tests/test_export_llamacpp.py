@@ -1,0 +1,104 @@
+"""Export (merge → HF folder → GGUF with llama.cpp's converter and quantiser) and the llama.cpp backend on
+the tiny Llama-3 model: the exported model writes what the HF model writes, and `<|eot_id|>` ends it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (make env builds it)")
+
+
+@pytest.fixture(scope="session")
+def exported(memorising_run):
+    from medletter.export import export
+
+    return export(memorising_run, "gguf", "q8_0")
+
+
+def test_export_hf_gguf_keeps_tokenizer_template_and_stop_tokens(memorising_run, exported):
+    from gguf import GGUFReader
+
+    hf = memorising_run / "export" / "hf"
+    assert (hf / "config.json").is_file() and (hf / "tokenizer.json").is_file()
+    meta = json.loads((hf / "medletter.json").read_text())
+    assert "<|eot_id|>" in meta["stop_tokens"]
+    assert exported.name == "model-q8_0.gguf" and (exported.parent / "model-f16.gguf").is_file()
+    r = GGUFReader(str(exported))
+    fields = {k: v for k, v in r.fields.items()}
+    assert "tokenizer.chat_template" in fields
+    tmpl = bytes(fields["tokenizer.chat_template"].parts[-1]).decode()
+    assert "<|eot_id|>" in tmpl and "<|start_header_id|>" in tmpl
+
+
+def _case_records(corpus_records, n=2):
+    from medletter.records import Record
+
+    return [Record(case=r.case) for r in corpus_records[:n]]
+
+
+def test_llamacpp_backend_writes_what_hf_writes_and_stops_at_eot(memorising_run, exported, corpus_records):
+    from tiny_llama import PLANTED_LETTER
+
+    from medletter.generate.backends import GenSettings, make_backend
+
+    recs = _case_records(corpus_records)
+    settings = GenSettings(max_new_tokens=60, batch_size=2)
+    hf = make_backend("hf", memorising_run, settings=settings).draft(recs)
+    seen = []
+    lc = make_backend("llamacpp", memorising_run, settings=settings, fallback=False)
+    assert lc.name == "llamacpp" and lc.gguf == exported
+    drafts = lc.draft(recs, on_token=seen.append)
+    for a, b in zip(hf, drafts):
+        assert a.text == PLANTED_LETTER and b.text == a.text
+        assert b.stopped and a.stopped, "<|eot_id|> ends the letter in llama.cpp too"
+        assert b.new_tokens == a.new_tokens and b.tokens_per_s > 0
+    assert seen and seen[-1] == drafts[-1].new_tokens  # progress after every token
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        return sk.getsockname()[1]
+
+
+def test_openai_backend_against_a_real_llamacpp_server(memorising_run, exported, corpus_records, tmp_path):
+    """`medletter serve` (llama-cpp-python's OpenAI-compatible server on the run's GGUF, loopback), and
+    the openai backend drafting through it: the same letter, ended by the model."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tiny_llama import PLANTED_LETTER
+
+    from medletter.generate.backends import GenSettings, make_backend
+
+    port = _free_port()
+    log = open(tmp_path / "serve.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "medletter.cli", "serve", "--run", str(memorising_run), "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        deadline = time.time() + 120
+        while True:
+            try:
+                with opener.open(f"http://127.0.0.1:{port}/v1/models", timeout=2) as r:
+                    models = json.loads(r.read())
+                    break
+            except OSError:
+                assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-2000:]
+                assert time.time() < deadline, "the server did not answer"
+                time.sleep(0.5)
+        assert models["data"][0]["id"] == memorising_run.name
+        be = make_backend("openai", memorising_run, endpoint=f"http://127.0.0.1:{port}", model=memorising_run.name,
+                          settings=GenSettings(max_new_tokens=60))
+        (d,) = be.draft(_case_records(corpus_records, 1))
+        assert d.text == PLANTED_LETTER and d.stopped and d.new_tokens > 10
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
