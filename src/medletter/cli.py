@@ -142,6 +142,9 @@ def train(
     max_steps: Annotated[Optional[int], typer.Option(help="Override: stop after this many optimiser steps")] = None,
     learning_rate: Annotated[Optional[float], typer.Option("--lr", help="Override learning rate")] = None,
     style: Annotated[Optional[str], typer.Option(help="Style named in the prompt (default: each letter's own)")] = None,
+    n_test: Annotated[Optional[int], typer.Option("--n-test", min=0, help="Override: cases held out for testing (whole patients)")] = None,
+    n_validation: Annotated[Optional[int], typer.Option("--n-validation", min=0, help="Override: cases held out for the validation loss")] = None,
+    sets: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="Override any config key (repeatable), e.g. --set lora_r=8 --set report_to= ; keys: src/medletter/train/config.py")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the newest checkpoint in RUN/checkpoints")] = False,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Train on the good lines; write bad ones to a rejects file")] = False,
     no_deid: Annotated[bool, typer.Option("--no-deid", help="The data is de-identified already: do not pseudonymise it again (recorded in the run's config)")] = False,
@@ -149,18 +152,24 @@ def train(
     """QLoRA fine-tuning: writes RUN/{config.yaml, adapter/, tokenizer/, checkpoints/, metrics.jsonl, data/}.
 
     The training and validation letters are pseudonymised before they are tokenised (key:
-    $MEDLETTER_DEID_KEY_FILE, or one made once in the cache), unless --no-deid."""
+    $MEDLETTER_DEID_KEY_FILE, or one made once in the cache), unless --no-deid.
+
+    The preset (or YAML file) gives every setting; the options and --set KEY=VALUE override them."""
     from medletter.train import load_config, prepare_data
     from medletter.train import train as run_training
+    from medletter.train.config import ConfigError
 
-    records = _records_or_exit(data, skip_invalid)
     try:
         cfg = load_config(config, {"model": model, "quantization": quantization, "epochs": epochs, "max_steps": max_steps,
-                                   "learning_rate": learning_rate, "style": style})
+                                   "learning_rate": learning_rate, "style": style, "n_test": n_test,
+                                   "n_validation": n_validation}, sets=sets or ())
+    except ConfigError as e:
+        _fail(str(e), code=2)
     except (FileNotFoundError, ValueError) as e:
         _fail(str(e))
+    records = _records_or_exit(data, skip_invalid)
     key = None
-    if not no_deid:
+    if not no_deid and cfg.deid:
         from medletter.privacy.pseudonymize import KeyError_, default_key
 
         try:
@@ -177,6 +186,8 @@ def train(
     try:
         summary = run_training(cfg, splits, run, resume=resume)
     except FileNotFoundError as e:
+        _fail(str(e))
+    except ValueError as e:
         _fail(str(e))
     console.print_json(json.dumps(summary))
     console.print(f"adapter: {run / 'adapter'}", highlight=False)
@@ -355,7 +366,7 @@ def audit(
     cases: Annotated[Optional[Path], typer.Option("--cases", help="Held-out cases to draft letters for (default: RUN/data/test.jsonl)")] = None,
     letters: Annotated[Optional[Path], typer.Option("--letters", help="Audit these generated letters instead of generating new ones")] = None,
     training_data: Annotated[Optional[Path], typer.Option("--training-data", help="Original (not pseudonymised) training records, if the run trained on pseudonymised ones")] = None,
-    max_new_tokens: Annotated[int, typer.Option(min=1)] = 640,
+    max_new_tokens: Annotated[int, typer.Option(min=1)] = GenSettings.max_new_tokens,
     batch_size: Annotated[int, typer.Option(min=1)] = 12,
     out: Annotated[Optional[Path], typer.Option("--out", help="audit.json (default: RUN/audit.json)")] = None,
 ) -> None:

@@ -12,8 +12,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from medletter.dataset import encode_prompt, prompt_text, stop_token_ids
+from medletter.dataset import stop_token_ids
 from medletter.generate.settings import GenSettings
+from medletter.prompt import encode_prompt, prompt_text, warn_if_prompt_changed
 from medletter.records import Record
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,7 @@ def load_run(run_dir: str | Path, base_only: bool = False, dtype: str = "auto"):
     if not cfg_file.is_file():
         raise FileNotFoundError(f"{run}: not a training run (no config.yaml); train first with `medletter train`")
     cfg = yaml.safe_load(cfg_file.read_text(encoding="utf-8"))
+    warn_if_prompt_changed(cfg, run)
     base = resolve_model(cfg["model"])
     adapter = None if base_only else run / "adapter"
     if adapter is not None and not (adapter / "adapter_config.json").is_file():

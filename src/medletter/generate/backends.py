@@ -208,6 +208,8 @@ def make_backend(kind: str, run: str | Path | None = None, *, base_only: bool = 
         if not f.is_file():
             raise FileNotFoundError(f"{run}: not a training run (no config.yaml); train first with `medletter train`")
         cfg = yaml.safe_load(f.read_text(encoding="utf-8"))
+        from medletter.prompt import warn_if_prompt_changed
+        warn_if_prompt_changed(cfg, run)
         tok_dir = run / "tokenizer" if (run / "tokenizer").is_dir() else resolve_model(cfg["model"])
     style = style or cfg.get("style") or cfg.get("train_style") or "default"
     lang = lang or cfg.get("lang") or "de"

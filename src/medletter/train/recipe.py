@@ -11,8 +11,9 @@ from pathlib import Path
 
 import yaml
 
-from medletter.dataset import IGNORE_INDEX, collate, encode_records, split_by_patient
+from medletter.dataset import IGNORE_INDEX, MIN_COMPLETION_TOKENS, collate, encode_records, split_by_patient
 from medletter.jsonl import write_jsonl
+from medletter.prompt import PROMPT_VERSION
 from medletter.records import Record
 from medletter.train.config import TrainConfig
 
@@ -31,6 +32,7 @@ def prepare_data(records: list[Record], cfg: TrainConfig, run_dir: Path, key: by
         if r.letter is None:
             raise ValueError(f"record {i + 1} has no reference letter; training needs one per case")
     splits = split_by_patient(records, n_test=cfg.n_test, n_validation=cfg.n_validation, seed=cfg.seed)
+    require_training_cases(splits, cfg)
     if cfg.max_train_examples:
         splits["train"] = splits["train"][: cfg.max_train_examples]
     cfg.deid = key is not None
@@ -45,10 +47,57 @@ def prepare_data(records: list[Record], cfg: TrainConfig, run_dir: Path, key: by
     return splits
 
 
+def require_training_cases(splits: dict[str, list[Record]], cfg: TrainConfig) -> None:
+    """Say why nothing is left to train on, before anything is tokenised or loaded."""
+    n_train = len(splits.get("train", []))
+    if n_train:
+        effective = cfg.batch_size * cfg.gradient_accumulation_steps
+        if n_train < effective:
+            log.warning("only %d training case(s), fewer than one optimiser step's batch (%d)", n_train, effective)
+        return
+    n = sum(len(rs) for rs in splits.values())
+    fixed = sum(1 for rs in splits.values() for r in rs if r.split)
+    why = f"; {fixed} of them carry a split column, which is kept" if fixed else ""
+    raise ValueError(
+        f"{n} cases: the config holds out n_test={cfg.n_test} and n_validation={cfg.n_validation} "
+        f"(by whole patients: {len(splits.get('test', []))} test, {len(splits.get('validation', []))} validation){why}, "
+        f"which leaves 0 for training; pass --n-test/--n-validation (or --set n_test=…)"
+    )
+
+
 def _make_trainer_class():
     """Defined lazily: importing transformers is slow and the CLI should start fast."""
     import torch
-    from transformers import Trainer
+    from transformers import Trainer, TrainerCallback
+
+    class Throughput(TrainerCallback):
+        """Non-padding tokens of the micro-batches actually trained and the time of the optimiser steps
+        they were trained in (forward, backward, update; evaluation and checkpoints excluded), in total
+        and since the last log: the logs' tokens/s and the summary's are the same measure."""
+
+        def __init__(self):
+            self.tokens = self.window_tokens = 0
+            self.seconds = self.window_seconds = 0.0
+            self._t0 = None
+
+        def add(self, n_tokens: int) -> None:
+            self.tokens += n_tokens
+            self.window_tokens += n_tokens
+
+        def on_step_begin(self, args, state, control, **kw):
+            self._t0 = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kw):
+            if self._t0 is not None:
+                dt = time.perf_counter() - self._t0
+                self.seconds += dt
+                self.window_seconds += dt
+                self._t0 = None
+
+        def take_window(self) -> tuple[int, float]:
+            out = (self.window_tokens, self.window_seconds)
+            self.window_tokens, self.window_seconds = 0, 0.0
+            return out
 
     class LetterTrainer(Trainer):
         """HF Trainer whose loss computes logits only where there is a letter token to predict.
@@ -62,8 +111,8 @@ def _make_trainer_class():
 
         def __init__(self, *a, **kw):
             super().__init__(*a, **kw)
-            self._tokens = 0
-            self._t_last = time.perf_counter()
+            self.throughput = Throughput()
+            self.add_callback(self.throughput)
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             labels = inputs["labels"]
@@ -78,15 +127,15 @@ def _make_trainer_class():
             n = num_items_in_batch if num_items_in_batch is not None else (tgt != IGNORE_INDEX).sum()
             loss = loss / n
             if model.training:
-                self._tokens += int(inputs["attention_mask"].sum())
+                self.throughput.add(int(inputs["attention_mask"].sum()))
             return (loss, {"logits": logits}) if return_outputs else loss
 
         def log(self, logs, start_time=None):
-            now = time.perf_counter()
-            if "loss" in logs and self._tokens:
-                logs["tokens_per_s"] = round(self._tokens / max(now - self._t_last, 1e-9), 1)
-                self._tokens = 0
-                self._t_last = now
+            if "loss" in logs:
+                tokens, seconds = self.throughput.take_window()
+                if tokens and seconds:
+                    logs["tokens_per_s"] = round(tokens / seconds, 1)
+                logs["tokens_trained"] = self.throughput.tokens
             super().log(logs, start_time)
 
     return LetterTrainer
@@ -135,13 +184,20 @@ def _callbacks(run_dir: Path, total_steps: int):
 
 
 def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resume: bool = False) -> dict:
-    """Fine-tune; returns a summary (steps, losses, tokens/s, seconds)."""
+    """Fine-tune; returns a summary (steps, losses, tokens/s, seconds), also written to ``train_summary.json``.
+
+    ``tokens_trained``: non-padding tokens of the batches trained in this call (a resumed run counts from
+    its checkpoint); ``tokens_per_s``: those over ``step_seconds``, the time of the optimiser steps
+    (evaluation and checkpoints excluded; ``seconds`` is the whole wall time), the same measure as the
+    per-log ``tokens_per_s`` in ``metrics.jsonl``.
+    """
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import TrainingArguments, set_seed
 
     from medletter.models import compute_dtype, load_for_training, load_tokenizer, resolve_model
 
+    require_training_cases(splits, cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
     set_seed(cfg.seed)
     torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -152,7 +208,11 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
     train_ex, train_stats = encode_records(tok, splits["train"], cfg.lang, cfg.max_length, cfg.style)
     val_ex, val_stats = encode_records(tok, splits["validation"], cfg.lang, cfg.max_length, cfg.style)
     if not train_ex:
-        raise ValueError("no training examples left after tokenisation (all dropped: prompts longer than max_length?)")
+        raise ValueError(
+            f"all {train_stats.n} training examples dropped: their prompts leave fewer than {MIN_COMPLETION_TOKENS} of "
+            f"max_length={cfg.max_length} tokens for the letter (longest prompt {max(train_stats.prompt_tokens)} tokens); "
+            "raise max_length (--set max_length=…)"
+        )
     stats = {"train": train_stats.summary(), "validation": val_stats.summary(), "test_cases": len(splits.get("test", []))}
     (run_dir / "data_stats.json").write_text(json.dumps(stats, indent=2))
     ts = stats["train"]
@@ -225,7 +285,7 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
     from collections import Counter
 
     styles = Counter(r.letter.style for r in splits["train"] if r.letter)
-    cfg_dump = {**cfg.to_dict(), "train_style": cfg.style or styles.most_common(1)[0][0], "base_model_path": str(base), "trainable_parameters": n_train, "all_parameters": n_all}
+    cfg_dump = {**cfg.to_dict(), "prompt_version": PROMPT_VERSION, "train_style": cfg.style or styles.most_common(1)[0][0], "base_model_path": str(base), "trainable_parameters": n_train, "all_parameters": n_all}
     (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg_dump, sort_keys=False, allow_unicode=True))
 
     ckpts = sorted((run_dir / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
@@ -241,7 +301,7 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
     # 4. outputs
     model.save_pretrained(str(run_dir / "adapter"))
     tok.save_pretrained(str(run_dir / "tokenizer"))
-    tokens_seen = sum(len(e.input_ids) for e in train_ex) * cfg.epochs
+    tp = trainer.throughput
     losses = [r for r in trainer.state.log_history if "loss" in r]
     summary = {
         "steps": trainer.state.global_step,
@@ -250,8 +310,11 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
         "last_loss": losses[-1]["loss"] if losses else None,
         "eval_loss": ev.get("eval_loss"),
         "seconds": round(seconds, 1),
-        "tokens_per_s": round(tokens_seen / seconds, 1) if seconds and not resume_from else None,
+        "step_seconds": round(tp.seconds, 3),
+        "tokens_trained": tp.tokens,
+        "tokens_per_s": round(tp.tokens / tp.seconds, 1) if tp.seconds else None,
         "train_examples": len(train_ex),
+        "prompt_version": PROMPT_VERSION,
         "tokens": {k: stats["train"][k] for k in ("prompt_tokens", "completion_tokens", "truncated", "dropped")},
         "resumed_from": Path(resume_from).name if resume_from else None,
     }
