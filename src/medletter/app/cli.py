@@ -9,6 +9,8 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from medletter.generate.settings import GenSettings
+
 console = Console(stderr=True, soft_wrap=True)  # error lines stay whole (file:line: field: problem)
 users_app = typer.Typer(no_args_is_help=True, help="Users of the review app: add, make an API token, disable.")
 
@@ -104,7 +106,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default; put a TLS proxy in front for a network)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
     import_cases: Annotated[Optional[Path], typer.Option("--import-cases", help="Import this JSONL file of cases at start (all or nothing; cases imported before are kept)")] = None,
-    max_new_tokens: Annotated[int, typer.Option(min=1, help="Longest draft in tokens")] = 640,
+    max_new_tokens: Annotated[int, typer.Option(min=1, help="Longest draft in tokens")] = GenSettings.max_new_tokens,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="Serve pages only; a worker elsewhere drafts (PostgreSQL)")] = False,
     letter_template: Annotated[Optional[Path], typer.Option("--letter-template", help="The department's DOCX letterhead")] = None,
     backend: Annotated[str, typer.Option("--backend", help="Drafting engine: hf, llamacpp (the run's GGUF) or openai (--endpoint, --model)")] = "hf",

@@ -25,6 +25,7 @@ from medletter.app.services import audit
 from medletter.app.services.auth import Principal
 from medletter.app.services.errors import Conflict, NotFound
 from medletter.app.services.review import create_letter
+from medletter.generate.settings import GenSettings
 from medletter.records import Case, Record
 
 log = logging.getLogger("medletter.app.worker")
@@ -48,7 +49,8 @@ class RunGenerator(Generator):
     """The fine-tuned model of a training run (``runs/NAME``), with the run's style and language, on the
     chosen backend (hf, llamacpp, openai: ``medletter.generate.backends.make_backend``)."""
 
-    def __init__(self, run: str | Path, style: str | None = None, lang: str | None = None, max_new_tokens: int = 640,
+    def __init__(self, run: str | Path, style: str | None = None, lang: str | None = None,
+                 max_new_tokens: int = GenSettings.max_new_tokens,
                  backend: str = "hf", endpoint: str | None = None, model: str | None = None):
         import yaml
 
@@ -69,7 +71,6 @@ class RunGenerator(Generator):
         with self._lock:
             if self._backend is None:
                 from medletter.generate.backends import make_backend
-                from medletter.generate.settings import GenSettings
 
                 t0 = time.perf_counter()
                 self._backend = make_backend(self.backend_kind, self.run, style=self.style, lang=self.lang,
