@@ -327,7 +327,7 @@ def demo(
     style: Annotated[str, typer.Option(help="The department's letter style")] = "kreisklinikum",
     config: Annotated[str, typer.Option(help="Training preset or YAML file")] = "cpu-demo",
     max_steps: Annotated[Optional[int], typer.Option(help="Cut training short (for a quick look)")] = None,
-    backend: Annotated[str, typer.Option("--backend", help="Engine for the fine-tuned letters: auto (llama.cpp where installed, else hf), hf, llamacpp")] = "auto",
+    backend: Annotated[str, typer.Option("--backend", help="Engine for the fine-tuned letters: auto (hf, batched: the fastest for a set of letters on a CPU), hf, llamacpp")] = "auto",
 ) -> None:
     """The paper's comparison end to end on the CPU: synthesise -> de-identify -> QLoRA -> generate (base, fine-tuned) -> evaluate -> report."""
     from medletter.demo import run_demo
