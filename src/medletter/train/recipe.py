@@ -199,6 +199,9 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
 
     require_training_cases(splits, cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
+    from medletter.memory import keep_freed_memory
+
+    keep_freed_memory()  # no page faults for the same activations every step (medletter/memory.py)
     set_seed(cfg.seed)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     base = resolve_model(cfg.model)
