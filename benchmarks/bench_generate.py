@@ -47,14 +47,14 @@ def _records(run: Path, n: int):
 
 def _hf_one_config(run: Path, merged: bool, n: int, max_new: int, batch_all: bool) -> dict:
     import torch
-    import yaml
     from transformers import StoppingCriteria, StoppingCriteriaList
 
     from medletter.dataset import encode_prompt, prompt_text
+    from medletter.generate import run_config, run_tokenizer_dir
     from medletter.models import load_for_inference, load_tokenizer, resolve_model
 
-    cfg = yaml.safe_load((run / "config.yaml").read_text())
-    tok = load_tokenizer(run / "tokenizer" if (run / "tokenizer").is_dir() else resolve_model(cfg["model"]))
+    cfg = run_config(run)
+    tok = load_tokenizer(run_tokenizer_dir(run, cfg))
     tok.padding_side = "left"
     model = load_for_inference(resolve_model(cfg["model"]), run / "adapter", merge=merged,
                                trained_on=cfg.get("quantization", "none"))
@@ -109,11 +109,11 @@ def _llamacpp_one_config(run: Path, quant: str, n: int, max_new: int) -> dict:
 
     from medletter.dataset import encode_prompt, prompt_text
     from medletter.export import run_gguf
-    from medletter.models import load_tokenizer, resolve_model
-    import yaml
+    from medletter.generate import run_config, run_tokenizer_dir
+    from medletter.models import load_tokenizer
 
-    cfg = yaml.safe_load((run / "config.yaml").read_text())
-    tok = load_tokenizer(run / "tokenizer" if (run / "tokenizer").is_dir() else resolve_model(cfg["model"]))
+    cfg = run_config(run)
+    tok = load_tokenizer(run_tokenizer_dir(run, cfg))
     style, lang = cfg.get("style") or "kreisklinikum", cfg.get("lang") or "de"
     prompts = [encode_prompt(tok, prompt_text(tok, r.case, style, lang)) for r in _records(run, n)]
     llm = Llama(model_path=str(run_gguf(run, quant)), n_ctx=4096, n_threads=os.cpu_count(), n_batch=512, verbose=False)

@@ -164,12 +164,12 @@ def quantize(src: Path, dst: Path, quant: str, threads: int | None = None) -> Pa
 
 
 def _run_cfg(run: Path) -> dict:
-    import yaml
+    from medletter.generate import run_config
 
-    f = Path(run) / "config.yaml"
-    if not f.is_file():
-        raise ExportError(f"{run}: not a training run (no config.yaml); train first with `medletter train`")
-    return yaml.safe_load(f.read_text(encoding="utf-8"))
+    try:
+        return run_config(run)
+    except FileNotFoundError as e:
+        raise ExportError(str(e)) from None
 
 
 def export_hf(run: Path, out: Path) -> Path:

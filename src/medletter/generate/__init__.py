@@ -134,24 +134,36 @@ def _progress_criteria(on_token, prompt_len: int):
     return StoppingCriteriaList([_Progress()])
 
 
-def load_run(run_dir: str | Path, base_only: bool = False, dtype: str = "auto"):
-    """Model and tokenizer of a training run (``runs/NAME``): base + merged adapter, or the base alone."""
+def run_config(run_dir: str | Path) -> dict:
+    """A training run's ``config.yaml`` (FileNotFoundError naming the folder when it is not a run)."""
     import yaml
 
+    f = Path(run_dir) / "config.yaml"
+    if not f.is_file():
+        raise FileNotFoundError(f"{run_dir}: not a training run (no config.yaml); train first with `medletter train`")
+    return yaml.safe_load(f.read_text(encoding="utf-8"))
+
+
+def run_tokenizer_dir(run_dir: str | Path, cfg: dict) -> Path:
+    """The run's own tokenizer (``runs/NAME/tokenizer``), else its base model's."""
+    from medletter.models import resolve_model
+
+    own = Path(run_dir) / "tokenizer"
+    return own if own.is_dir() else resolve_model(cfg["model"])
+
+
+def load_run(run_dir: str | Path, base_only: bool = False, dtype: str = "auto"):
+    """Model and tokenizer of a training run (``runs/NAME``): base + merged adapter, or the base alone."""
     from medletter.models import load_for_inference, load_tokenizer, resolve_model
 
     run = Path(run_dir)
-    cfg_file = run / "config.yaml"
-    if not cfg_file.is_file():
-        raise FileNotFoundError(f"{run}: not a training run (no config.yaml); train first with `medletter train`")
-    cfg = yaml.safe_load(cfg_file.read_text(encoding="utf-8"))
+    cfg = run_config(run)
     warn_if_prompt_changed(cfg, run)
     base = resolve_model(cfg["model"])
     adapter = None if base_only else run / "adapter"
     if adapter is not None and not (adapter / "adapter_config.json").is_file():
         raise FileNotFoundError(f"{run}: no adapter/ (training did not finish?)")
-    tok_dir = run / "tokenizer" if (run / "tokenizer").is_dir() else base
-    tok = load_tokenizer(tok_dir)
+    tok = load_tokenizer(run_tokenizer_dir(run, cfg))
     tok.padding_side = "left"
     model = load_for_inference(base, adapter, dtype=dtype, trained_on=cfg.get("quantization", "none"))
     return model, tok, cfg

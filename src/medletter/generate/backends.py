@@ -195,22 +195,18 @@ def make_backend(kind: str, run: str | Path | None = None, *, base_only: bool = 
     """The one place that turns ``--backend`` (and a run) into a backend. ``llamacpp`` falls back to
     ``hf`` when llama-cpp-python is missing or the base model is asked for (said once), unless
     ``fallback`` is off."""
-    import yaml
-
-    from medletter.models import load_tokenizer, resolve_model
+    from medletter.generate import run_config, run_tokenizer_dir
+    from medletter.models import load_tokenizer
 
     if kind not in BACKENDS:
         raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}")
     cfg, tok_dir = {}, None
     if run is not None:
         run = Path(run)
-        f = run / "config.yaml"
-        if not f.is_file():
-            raise FileNotFoundError(f"{run}: not a training run (no config.yaml); train first with `medletter train`")
-        cfg = yaml.safe_load(f.read_text(encoding="utf-8"))
+        cfg = run_config(run)
         from medletter.prompt import warn_if_prompt_changed
         warn_if_prompt_changed(cfg, run)
-        tok_dir = run / "tokenizer" if (run / "tokenizer").is_dir() else resolve_model(cfg["model"])
+        tok_dir = run_tokenizer_dir(run, cfg)
     style = style or cfg.get("style") or cfg.get("train_style") or "default"
     lang = lang or cfg.get("lang") or "de"
     system = "base" if base_only else "finetuned"

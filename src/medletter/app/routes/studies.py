@@ -110,10 +110,13 @@ async def rate_submit(request: Request, study_id: int, s: DB, user: FormUser) ->
 @router.get("/admin/studies", response_class=HTMLResponse)
 def admin_studies(request: Request, s: DB, user: PageUser) -> HTMLResponse:
     user.require("admin")
+    return render(request, "studies.html", user, studies=studies.studies_for(s, user), raters=_active_raters(s), errors=[])
+
+
+def _active_raters(s) -> list[str]:
     from medletter.app.services import auth
 
-    raters = [u.name for u in auth.list_users(s) if u.role == "rater" and not u.disabled]
-    return render(request, "studies.html", user, studies=studies.studies_for(s, user), raters=raters, errors=[])
+    return [u.name for u in auth.list_users(s) if u.role == "rater" and not u.disabled]
 
 
 async def _read(f: StarletteUpload | None, field: str) -> bytes | None:
@@ -164,10 +167,8 @@ async def admin_create(request: Request, s: DB, user: FormUser, name: Annotated[
                                   systems=systems, reference=bool(reference), raters=raters, per_item=k, instrument=inst)
     except Invalid as e:
         s.rollback()
-        from medletter.app.services import auth
-
-        rs = [u.name for u in auth.list_users(s) if u.role == "rater" and not u.disabled]
-        return render(request, "studies.html", user, status_code=422, studies=studies.studies_for(s, user), raters=rs,
+        return render(request, "studies.html", user, status_code=422, studies=studies.studies_for(s, user),
+                      raters=_active_raters(s),
                       errors=e.errors, study_name=name)
     return RedirectResponse(f"/admin/studies/{st.id}", status_code=303)
 

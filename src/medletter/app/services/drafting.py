@@ -52,13 +52,10 @@ class RunGenerator(Generator):
     def __init__(self, run: str | Path, style: str | None = None, lang: str | None = None,
                  max_new_tokens: int = GenSettings.max_new_tokens,
                  backend: str = "hf", endpoint: str | None = None, model: str | None = None):
-        import yaml
+        from medletter.generate import run_config
 
         self.run = Path(run)
-        cfg_file = self.run / "config.yaml"
-        if not cfg_file.is_file():
-            raise FileNotFoundError(f"{self.run}: not a training run (no config.yaml); train first with `medletter train`")
-        cfg = yaml.safe_load(cfg_file.read_text(encoding="utf-8"))
+        cfg = run_config(self.run)
         self.style = style or cfg.get("style") or cfg.get("train_style") or "default"
         self.lang = lang or cfg.get("lang") or "de"
         self.max_new_tokens = max_new_tokens
