@@ -15,7 +15,8 @@ after another and are compared with each other.
 Configurations (each in its own process, so that peak RSS is its own):
 
   medletter  ``medletter.train.train`` with the ``cpu-demo`` preset: NF4 + double quantisation,
-             ``prepare_model_for_kbit_training``, LoRA on all linear layers, logits only at letter positions.
+             ``prepare_model_for_kbit_training``, LoRA on all linear layers, the letter loss fused with the
+             output projection at letter positions only (train/loss.py), eager attention on CPUs.
   trl        TRL's QLoRA recipe (docs/source/peft_integration.md, "Using QLoRA with TRL", Python example):
              ``AutoModelForCausalLM.from_pretrained(base, quantization_config=BitsAndBytesConfig(load_in_4bit=True,
              bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=<compute dtype>, bnb_4bit_use_double_quant=True),
@@ -29,8 +30,8 @@ r, alpha, dropout and target modules; learning rate, scheduler, warm-up, weight 
 size, gradient accumulation, max_length, seed; the compute dtype (``auto``: bf16 on CPUs with AVX512-BF16 for
 both bitsandbytes' compute dtype and Trainer's ``bf16``); the tokenizer with the pad token medletter sets
 (``models.load_tokenizer``, passed to SFTTrainer as ``processing_class``); ``--steps`` optimiser steps. Not
-shared: what each trainer does by itself (medletter: fp32 adapters, logits only where a letter token is
-predicted; TRL: bf16 adapters on a quantised model, its chunked LM head over every position, entropy and
+shared: what each trainer does by itself (medletter: fp32 adapters, the projection and cross-entropy fused
+and only where a letter token is predicted, eager attention on CPUs; TRL: bf16 adapters on a quantised model, its chunked LM head over every position, entropy and
 token accuracy on every batch, checkpointing in ``trl``). Both log every step, neither writes checkpoints during
 the run (medletter's ``save_steps`` is set past the end; TRL ``save_strategy="no"``) nor reports to TensorBoard.
 

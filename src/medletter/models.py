@@ -136,13 +136,17 @@ def load_tokenizer(path: str | Path):
     return tok
 
 
-def load_for_training(path: str | Path, quantization: str = "nf4", dtype: str = "auto", gradient_checkpointing: bool = False):
-    """The base model ready for LoRA: 4-bit NF4 with double quantisation (QLoRA), or unquantised."""
+def load_for_training(path: str | Path, quantization: str = "nf4", dtype: str = "auto", gradient_checkpointing: bool = False,
+                      attn_implementation: str = "auto"):
+    """The base model ready for LoRA: 4-bit NF4 with double quantisation (QLoRA), or unquantised.
+    ``attn_implementation`` ``auto``: eager on CPUs (faster there, see TrainConfig), sdpa on GPUs."""
     import torch
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
     cd = compute_dtype(dtype)
-    kwargs: dict = {"dtype": cd}
+    if attn_implementation == "auto":
+        attn_implementation = "sdpa" if torch.cuda.is_available() else "eager"
+    kwargs: dict = {"dtype": cd, "attn_implementation": attn_implementation}
     if quantization == "nf4":
         kwargs["quantization_config"] = BitsAndBytesConfig(
             load_in_4bit=True,

@@ -36,6 +36,10 @@ class TrainConfig:
     fp32), ``bf16``, ``fp16`` or ``fp32``."""
     gradient_checkpointing: bool = False
     """Recompute activations in the backward pass: much less memory for long sequences, ~30% slower."""
+    attn_implementation: str = "auto"
+    """Attention kernel: ``auto`` (``eager`` on CPUs, where it measured 6% faster per training step than
+    PyTorch's SDPA for 1,100-token letters on 2 cores, and what transformers recommends for training Gemma
+    models; ``sdpa`` on GPUs), or ``eager``, ``sdpa``, ``flash_attention_2``."""
     # LoRA
     lora_r: int = 16
     """LoRA rank (width of the adapter matrices), >= 1; typically 8–64. Trainable parameters grow linearly with it."""
@@ -125,7 +129,8 @@ class TrainConfig:
     def check(self) -> None:
         """Raise :class:`ConfigError` naming the first key whose value is out of its range."""
         choices = {"quantization": ("nf4", "none"), "dtype": ("auto", "bf16", "fp16", "fp32", "bfloat16", "float16", "float32"),
-                   "lang": ("de", "en")}
+                   "lang": ("de", "en"),
+                   "attn_implementation": ("auto", "eager", "sdpa", "flash_attention_2")}
         for key, allowed in choices.items():
             if getattr(self, key) not in allowed:
                 raise ConfigError(f"{key} must be one of {', '.join(allowed)}, not {getattr(self, key)!r}")

@@ -1,0 +1,100 @@
+"""The letter loss: next-token cross-entropy over the letter tokens, with the vocabulary projection fused in.
+
+The demo model's vocabulary has 262,144 entries and 640 hidden units: its output projection has more
+weights than all 18 transformer layers together. Computed the usual way (``lm_head`` -> logits ->
+``log_softmax`` -> NLL), a letter of 450 tokens materialises a 450 x 262,144 logit tensor several
+times: the bf16 logits, their fp32 copy, the log-softmax, and in the backward pass a zero-filled
+gradient of the same size, the log-softmax gradient and the cast back. Profiled on 2 cores, those
+copies, fills and the softmax backward took ~1.7 s of a 7.7 s training step; the two projections
+themselves 0.8 s.
+
+``letter_loss`` computes the same loss chunk by chunk (as Liger-Kernel's and Apple's "cut cross
+entropy" do on GPUs; neither runs on a CPU): for each chunk of positions it forms the logits, their
+log-sum-exp and, when gradients are wanted, the gradient with respect to the hidden states right
+away (softmax minus one-hot, projected back), so no full-vocabulary tensor outlives its chunk and
+the backward pass is a multiplication. The output projection must be frozen (it is under LoRA: the
+tied embedding is never trained), and the model's logits must be ``lm_head(h)`` with an optional
+``tanh`` soft-cap (Gemma 2/3); ``fused_loss_supported`` says for which models that holds, and the
+trainer falls back to the plain path for the others.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from medletter.dataset import IGNORE_INDEX
+
+# model types whose causal-LM logits are exactly lm_head(final hidden state), optionally soft-capped
+FUSED_MODEL_TYPES = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "gemma3", "phi3", "olmo2"}
+
+
+def fused_loss_supported(model) -> bool:
+    """True when ``model`` (a causal LM, possibly inside a PEFT wrapper) can use ``letter_loss``."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    cfg = getattr(base, "config", None)
+    head = base.get_output_embeddings() if hasattr(base, "get_output_embeddings") else None
+    return (
+        cfg is not None
+        and getattr(cfg, "model_type", None) in FUSED_MODEL_TYPES
+        and head is not None
+        and isinstance(head, torch.nn.Linear)
+        and head.bias is None
+        and not head.weight.requires_grad
+        and hasattr(base, "model")
+    )
+
+
+class _LinearCrossEntropy(torch.autograd.Function):
+    """sum over valid rows of -log softmax(cap(h W^T))[target]; the gradient for ``hidden`` only."""
+
+    @staticmethod
+    def forward(ctx, hidden, weight, targets, compute_dtype, softcap, chunk):
+        need_grad = ctx.needs_input_grad[0]
+        w = weight.to(compute_dtype)
+        grad = torch.zeros_like(hidden) if need_grad else None
+        total = torch.zeros((), dtype=torch.float32, device=hidden.device)
+        with torch.autocast(hidden.device.type, enabled=False):
+            for s in range(0, hidden.shape[0], chunk):
+                t = targets[s : s + chunk]
+                valid = t != IGNORE_INDEX
+                if not bool(valid.any()):
+                    continue
+                h = hidden[s : s + chunk].to(compute_dtype)
+                logits = h @ w.T
+                if softcap:
+                    z = torch.tanh(logits.float() / softcap)
+                    logits = z * softcap
+                logp = torch.log_softmax(logits, dim=-1, dtype=torch.float32)  # one pass, fp32 from bf16 logits
+                del logits
+                tc = t.clamp_min(0)
+                total -= (logp.gather(1, tc[:, None]).squeeze(1) * valid).sum()
+                if need_grad:
+                    p = logp.exp_()  # softmax, in place
+                    p[torch.arange(p.shape[0], device=p.device), tc] -= 1.0
+                    p.mul_(valid[:, None])
+                    if softcap:
+                        p.mul_(1.0 - z * z)
+                    grad[s : s + chunk] = (p.to(compute_dtype) @ w).to(hidden.dtype)
+        if need_grad:
+            ctx.save_for_backward(grad)
+        return total
+
+    @staticmethod
+    def backward(ctx, g):
+        (grad,) = ctx.saved_tensors
+        return grad * g.to(grad.dtype), None, None, None, None, None
+
+
+def letter_loss(hidden: torch.Tensor, head: torch.nn.Linear, targets: torch.Tensor, n_items, softcap: float | None = None,
+                compute_dtype: torch.dtype | None = None, chunk: int = 256) -> torch.Tensor:
+    """Mean cross-entropy of ``targets`` (``IGNORE_INDEX`` = not counted) under ``softcap(head(hidden))``.
+
+    ``hidden``: [N, H] final hidden states of the positions to score; ``targets``: [N] next tokens;
+    ``n_items``: the divisor (the number of target tokens in the whole accumulated batch). Same value and
+    gradient as ``cross_entropy(head(hidden), targets, reduction="sum") / n_items``.
+    """
+    if compute_dtype is None:
+        dev = hidden.device.type
+        compute_dtype = torch.get_autocast_dtype(dev) if torch.is_autocast_enabled(dev) else hidden.dtype
+    total = _LinearCrossEntropy.apply(hidden, head.weight, targets, compute_dtype, softcap or None, chunk)
+    return total / n_items
