@@ -13,7 +13,8 @@ import pytest
 @pytest.mark.timeout(2400)
 def test_demo_on_gemma(tmp_path):
     out = tmp_path / "demo"
-    r = subprocess.run([sys.executable, "-m", "medletter.cli", "demo", "--out", str(out)], capture_output=True, text=True, timeout=2400)
+    r = subprocess.run([sys.executable, "-m", "medletter.cli", "demo", "--out", str(out), "--parity"], capture_output=True, text=True,
+                       timeout=2400)
     assert r.returncode == 0, r.stderr[-3000:]
     ev = json.loads((out / "eval.json").read_text())
     base, ft = ev["systems"]["base"], ev["systems"]["finetuned"]
@@ -26,6 +27,12 @@ def test_demo_on_gemma(tmp_path):
     assert "Leak audit" in html and "Quality bar" in html
     assert f"app --run {out}" in " ".join(r.stderr.split()), "the closing message says how to open the run in the app"
     assert "Physician study" in html
+    # the fast backend wrote the letters, and quantising for llama.cpp cost no quality (issue 10, point 6)
+    gen = ev["demo"]["generation"]
+    assert gen["finetuned"]["backend"] == "llamacpp" and gen["base"]["backend"] == "llamacpp", gen
+    parity = ev["demo"]["backend_parity"]
+    assert abs(parity["rougeL"]["difference"]) <= 0.01 and abs(parity["fact_recall"]["difference"]) <= 0.01, parity
+    assert parity["within_tolerance"] and 'id="parity"' in html
     _review_app_drafts_with_the_demo_model(tmp_path, out)
     _demo_study_file_makes_a_study(tmp_path, out)
 

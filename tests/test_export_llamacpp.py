@@ -47,14 +47,36 @@ def test_llamacpp_backend_writes_what_hf_writes_and_stops_at_eot(memorising_run,
     settings = GenSettings(max_new_tokens=60, batch_size=2)
     hf = make_backend("hf", memorising_run, settings=settings).draft(recs)
     seen = []
-    lc = make_backend("llamacpp", memorising_run, settings=settings, fallback=False)
+    lc = make_backend("llamacpp", memorising_run, settings=GenSettings(max_new_tokens=60, batch_size=1), fallback=False)
     assert lc.name == "llamacpp" and lc.gguf == exported
-    drafts = lc.draft(recs, on_token=seen.append)
+    drafts = lc.draft(recs, on_token=seen.append)  # one letter at a time (batch_size 1), as the review app drafts
     for a, b in zip(hf, drafts):
         assert a.text == PLANTED_LETTER and b.text == a.text
         assert b.stopped and a.stopped, "<|eot_id|> ends the letter in llama.cpp too"
-        assert b.new_tokens == a.new_tokens and b.tokens_per_s > 0
+        assert b.new_tokens == a.new_tokens and b.tokens_per_s > 0 and b.batch_size == 1
     assert seen and seen[-1] == drafts[-1].new_tokens  # progress after every token
+    lc.close()
+
+
+def test_llamacpp_drafts_a_set_as_parallel_sequences(memorising_run, exported, corpus_records):
+    """Five cases through two parallel slots: each slot is reused after its letter ends, and every letter
+    is the one the model writes alone, in the order of the cases."""
+    from tiny_llama import PLANTED_LETTER
+
+    from medletter.generate.backends import GenSettings, make_backend
+
+    recs = _case_records(corpus_records, 5)
+    done = []
+    lc = make_backend("llamacpp", memorising_run, settings=GenSettings(max_new_tokens=60, batch_size=2), fallback=False)
+    drafts = lc.draft(recs, progress=done.append)
+    lc.close()
+    assert [d.case_id for d in drafts] == [r.case.case_id for r in recs]
+    assert all(d.text == PLANTED_LETTER and d.stopped and d.batch_size == 2 and d.tokens_per_s > 0 for d in drafts)
+    assert len(done) == 5
+    short = make_backend("llamacpp", memorising_run, settings=GenSettings(max_new_tokens=3, batch_size=3), fallback=False)
+    cut = short.draft(recs[:3])
+    short.close()
+    assert all(d.new_tokens == 3 and not d.stopped for d in cut), "max_new_tokens cuts every parallel letter"
 
 
 def _free_port() -> int:

@@ -46,15 +46,15 @@ def run_demo(
     max_steps: int | None = None,
     model: str | None = None,
     console: Console | None = None,
-    generation_batch_size: int = 12,
+    generation_batch_size: int = 24,
     backend: str = "auto",
+    parity: bool = False,
 ) -> Path:
     from medletter import synth
     from medletter.app.studyfile import write_study_file
     from medletter.dataset import split_by_patient
     from medletter.evaluate import evaluate_systems
     from medletter.evaluate.report import summary_table, write_report
-    from medletter.generate import overall_tokens_per_s
     from medletter.generate.backends import make_backend
     from medletter.generate.settings import GenSettings
     from medletter.privacy.audit import audit_letters, audit_html
@@ -92,24 +92,36 @@ def run_demo(
     stats = json.loads((out / "data_stats.json").read_text())
     gen = GenSettings(max_new_tokens=int(stats["train"]["completion_tokens"]["max"] * 1.15) + 8,
                       batch_size=generation_batch_size)
-    # the base model has no export of its own: it drafts on transformers, batched
-    base_be = make_backend("hf", out, base_only=True, style=style, lang="de", settings=gen)
-    base = base_be.draft(deid["test"])
-    del base_be
+    # auto: llama.cpp with the letters as parallel sequences, measured fastest for a set of letters on 2 cores
+    # (benchmarks/RESULTS.md); the base model from the GGUF it was imported from, the fine-tuned model from the
+    # run's q8_0 export (made here once; `medletter serve` and the review app use it too). Falls back to hf.
+    kind = "llamacpp" if backend == "auto" else backend
+    backends, walls = {}, {}
+
+    def draft_all(name: str, base_only: bool, engine: str | None = None):
+        be = make_backend(engine or kind, out, base_only=base_only, style=style, lang="de", settings=gen)
+        t0 = time.perf_counter()
+        drafts = be.draft(deid["test"])
+        walls[name] = time.perf_counter() - t0
+        backends[name] = be.name
+        if be.name == "llamacpp":
+            console.print(f"  {name} letters from {be.gguf.name} (llama.cpp, {min(gen.batch_size, len(drafts))} letters in parallel)", highlight=False)
+            be.close()
+        return drafts
+
+    base = draft_all("base", True)
     write_jsonl(out / "letters_base.jsonl", [d.to_dict() for d in base])
 
     stage("drafting the test letters with the fine-tuned model")
-    # auto: transformers, batched. Measured on 2 cores (benchmarks/RESULTS.md): for a set of 24 letters a batch
-    # of 12 on transformers (84 tokens/s) beats llama.cpp one letter after another (53 tokens/s); llama.cpp wins
-    # for the single letter a physician waits for (3.45x), which is the review app's case (--backend llamacpp).
-    kind = "hf" if backend == "auto" else backend
-    tuned_be = make_backend(kind, out, style=style, lang="de", settings=gen)
-    tuned = tuned_be.draft(deid["test"])
-    backends = {"base": "hf", "finetuned": tuned_be.name}
-    if tuned_be.name == "llamacpp":
-        console.print(f"  fine-tuned letters from {tuned_be.gguf.relative_to(out)} (llama.cpp)", highlight=False)
-    del tuned_be
+    tuned = draft_all("finetuned", False)
     write_jsonl(out / "letters.jsonl", [d.to_dict() for d in tuned])
+
+    parity_result = None
+    if parity and backends["finetuned"] == "llamacpp":
+        console.print("  --parity: the same letters with the hf backend", highlight=False)
+        tuned_hf = draft_all("finetuned_hf", False, "hf")
+        write_jsonl(out / "letters_hf.jsonl", [d.to_dict() for d in tuned_hf])
+        parity_result = backend_parity(deid["test"], tuned, tuned_hf)
 
     stage("evaluating")
     systems = {"base": {d.case_id: d.text for d in base}, "finetuned": {d.case_id: d.text for d in tuned}}
@@ -125,11 +137,13 @@ def run_demo(
     ev["demo"] = {
         "style": style, "n_train": len(deid["train"]), "n_validation": len(deid["validation"]), "train": summary,
         "generation": {
-            name: {"letters": len(ds), "stopped_by_model": sum(d.stopped for d in ds), "tokens_per_s": round(overall_tokens_per_s(ds), 1),
+            name: {"letters": len(ds), "stopped_by_model": sum(d.stopped for d in ds),
+                   "tokens_per_s": round(sum(d.new_tokens for d in ds) / walls[name], 1), "seconds": round(walls[name], 1),
                    "backend": backends[name]}
             for name, ds in (("base", base), ("finetuned", tuned))
         },
         "seconds": stage.times,
+        "backend_parity": parity_result,
         "audit": {"leaks": audit["n_leaks"], "letters_checked": audit["letters_checked"]},
     }
     with atomic_writer(out / "eval.json") as f:
@@ -146,7 +160,7 @@ def run_demo(
         out / "report.html", ev, rows, deid["test"], systems, title="medletter demo: base vs QLoRA-fine-tuned Gemma-3-270M",
         subtitle=f"style {style!r}, synthetic German radiation-oncology letters",
         extra=[{"title": "Training", "html": train_html}, {"title": "Leak audit", "html": audit_html(audit)},
-               {"title": "Drafting", "html": drafting_html(ev["demo"]["generation"])},
+               {"title": "Drafting", "html": drafting_html(ev["demo"]["generation"], parity_result)},
                {"title": "Physician study", "html": study_section_html(out, study, len(deid["test"]))}],
     )
     console.print(summary_table(ev))
@@ -179,14 +193,45 @@ def study_section_html(out: Path, study: Path, n_cases: int) -> str:
     )
 
 
-def drafting_html(generation: dict) -> str:
-    """Which engine wrote each system's letters, and how fast."""
+PARITY_TOLERANCE = 0.01
+
+
+def backend_parity(records, llamacpp_drafts, hf_drafts) -> dict:
+    """How the fine-tuned letters from the q8_0 GGUF (llama.cpp) score against the same model's letters on
+    transformers (hf), on the same cases: mean ROUGE-L and fact recall of each, their differences, and
+    whether both are within PARITY_TOLERANCE (the issue's goal: quantising for llama.cpp costs no quality)."""
+    from medletter.evaluate import evaluate_systems
+
+    ev, _ = evaluate_systems(records, {"llamacpp": {d.case_id: d.text for d in llamacpp_drafts},
+                                       "hf": {d.case_id: d.text for d in hf_drafts}}, n_boot=200)
+    res = {"tolerance": PARITY_TOLERANCE}
+    for m in ("rougeL", "fact_recall"):
+        a, b = ev["systems"]["llamacpp"][m]["mean"], ev["systems"]["hf"][m]["mean"]
+        res[m] = {"llamacpp": round(a, 4), "hf": round(b, 4), "difference": round(a - b, 4)}
+    res["identical_letters"] = sum(a.text == b.text for a, b in zip(llamacpp_drafts, hf_drafts))
+    res["letters"] = len(llamacpp_drafts)
+    res["within_tolerance"] = all(abs(res[m]["difference"]) <= PARITY_TOLERANCE for m in ("rougeL", "fact_recall"))
+    return res
+
+
+def drafting_html(generation: dict, parity: dict | None = None) -> str:
+    """Which engine wrote each system's letters, and how fast; with --parity, how the llama.cpp letters
+    score against hf's."""
     from html import escape
 
-    names = {"hf": "transformers (batched)", "llamacpp": "llama.cpp (the run's GGUF q8_0, one letter at a time)",
+    names = {"hf": "transformers (batched)", "llamacpp": "llama.cpp (GGUF; the letters as parallel sequences)",
              "openai": "an OpenAI-compatible server"}
     rows = "".join(f"<tr><td>{escape(s)}</td><td>{escape(names.get(g.get('backend', 'hf'), g.get('backend', '')))}</td>"
                    f"<td>{g['tokens_per_s']}</td><td>{g['stopped_by_model']} of {g['letters']}</td></tr>"
                    for s, g in generation.items())
-    return ("<table><thead><tr><th>system</th><th>backend</th><th>tokens/s</th><th>ended by the model</th></tr></thead>"
+    html = ("<p>tokens/s: the system's new tokens over the wall time of drafting all its letters (prompts included).</p>"
+            "<table><thead><tr><th>system</th><th>backend</th><th>tokens/s</th><th>ended by the model</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>")
+    if parity:
+        r, f = parity["rougeL"], parity["fact_recall"]
+        verdict = "within" if parity["within_tolerance"] else "NOT within"
+        html += (f"<p id=\"parity\">Backend parity (fine-tuned model, same {parity['letters']} cases): llama.cpp q8_0 vs transformers "
+                 f"ROUGE-L {r['llamacpp']:.3f} vs {r['hf']:.3f} ({r['difference']:+.3f}), fact recall {f['llamacpp']:.3f} vs "
+                 f"{f['hf']:.3f} ({f['difference']:+.3f}): {verdict} {parity['tolerance']} "
+                 f"({parity['identical_letters']} letters identical).</p>")
+    return html

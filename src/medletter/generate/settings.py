@@ -10,7 +10,7 @@ class GenSettings:
     max_new_tokens: int = 640
     """Longest letter in tokens (the demo sets it from the training letters' longest, +15%)."""
     batch_size: int = 8
-    """Letters generated together (hf; llama.cpp and servers draft one letter at a time)."""
+    """Letters generated together: one hf batch, or parallel llama.cpp sequences (greedy); servers draft one at a time."""
     do_sample: bool = False
     """Greedy by default: the same case gives the same draft."""
     temperature: float = 0.7

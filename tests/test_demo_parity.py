@@ -1,0 +1,23 @@
+"""The demo's backend-parity line (issue 10, point 6): scored on the same cases, reported in the report."""
+
+from medletter.demo import backend_parity, drafting_html
+from medletter.generate import Draft
+
+
+def _drafts(records, texts):
+    return [Draft(case_id=r.case.case_id, patient_id=r.case.patient.patient_id, system="finetuned", style="x", lang="de",
+                  text=t, new_tokens=10, stopped=True, latency_s=1.0, tokens_per_s=10.0, batch_size=2)
+            for r, t in zip(records, texts)]
+
+
+def test_parity_of_identical_and_of_worse_letters(corpus_records):
+    recs = corpus_records[:4]
+    refs = [r.letter.text for r in recs]
+    same = backend_parity(recs, _drafts(recs, refs), _drafts(recs, refs))
+    assert same["within_tolerance"] and same["identical_letters"] == 4
+    assert same["rougeL"]["difference"] == 0 and same["fact_recall"]["hf"] > 0.9
+    worse = backend_parity(recs, _drafts(recs, refs[:3] + ["Liebe Kollegen, <b>kurz</b>."]), _drafts(recs, refs))
+    assert not worse["within_tolerance"] and worse["rougeL"]["difference"] < -0.1
+    html = drafting_html({"finetuned": {"backend": "llamacpp", "tokens_per_s": 100.0, "stopped_by_model": 4, "letters": 4}}, worse)
+    assert 'id="parity"' in html and "NOT within 0.01" in html and "llama.cpp (GGUF" in html
+    assert "<b>" not in html
