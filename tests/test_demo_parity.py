@@ -14,10 +14,13 @@ def test_parity_of_identical_and_of_worse_letters(corpus_records):
     recs = corpus_records[:4]
     refs = [r.letter.text for r in recs]
     same = backend_parity(recs, _drafts(recs, refs), _drafts(recs, refs))
-    assert same["within_tolerance"] and same["identical_letters"] == 4
+    assert same["within_tolerance"] and same["no_drop"] and same["identical_letters"] == 4
     assert same["rougeL"]["difference"] == 0 and same["fact_recall"]["hf"] > 0.9
     worse = backend_parity(recs, _drafts(recs, refs[:3] + ["Liebe Kollegen, <b>kurz</b>."]), _drafts(recs, refs))
-    assert not worse["within_tolerance"] and worse["rougeL"]["difference"] < -0.1
+    assert not worse["within_tolerance"] and not worse["no_drop"] and worse["rougeL"]["difference"] < -0.1
+    better = backend_parity(recs, _drafts(recs, refs), _drafts(recs, refs[:3] + ["Liebe Kollegen."]))
+    assert better["no_drop"] and not better["within_tolerance"]
     html = drafting_html({"finetuned": {"backend": "llamacpp", "tokens_per_s": 100.0, "stopped_by_model": 4, "letters": 4}}, worse)
-    assert 'id="parity"' in html and "NOT within 0.01" in html and "llama.cpp (GGUF" in html
+    assert 'id="parity"' in html and "a DROP of more than 0.01" in html and "NOT within ±0.01" in html
+    assert "llama.cpp (GGUF" in html
     assert "<b>" not in html

@@ -30,9 +30,10 @@ def test_demo_on_gemma(tmp_path):
     # the fast backend wrote the letters, and quantising for llama.cpp cost no quality (issue 10, point 6)
     gen = ev["demo"]["generation"]
     assert gen["finetuned"]["backend"] == "llamacpp" and gen["base"]["backend"] == "llamacpp", gen
+    # (one-sided: measured llama.cpp -0.030 and +0.010 ROUGE-L against hf in two runs; scoring higher is no drop)
     parity = ev["demo"]["backend_parity"]
-    assert abs(parity["rougeL"]["difference"]) <= 0.01 and abs(parity["fact_recall"]["difference"]) <= 0.01, parity
-    assert parity["within_tolerance"] and 'id="parity"' in html
+    assert parity["rougeL"]["difference"] >= -0.01 and parity["fact_recall"]["difference"] >= -0.01, parity
+    assert parity["no_drop"] and 'id="parity"' in html
     _review_app_drafts_with_the_demo_model(tmp_path, out)
     _demo_study_file_makes_a_study(tmp_path, out)
 

@@ -211,6 +211,10 @@ def backend_parity(records, llamacpp_drafts, hf_drafts) -> dict:
     res["identical_letters"] = sum(a.text == b.text for a, b in zip(llamacpp_drafts, hf_drafts))
     res["letters"] = len(llamacpp_drafts)
     res["within_tolerance"] = all(abs(res[m]["difference"]) <= PARITY_TOLERANCE for m in ("rougeL", "fact_recall"))
+    # the issue's heading: quality does not drop. Greedy letters from two engines differ where two tokens are
+    # nearly tied, so on 24 letters the scores differ by a few hundredths either way (measured: -0.030 and
+    # +0.010 ROUGE-L in two demo runs); llama.cpp scoring higher is no loss
+    res["no_drop"] = all(res[m]["difference"] >= -PARITY_TOLERANCE for m in ("rougeL", "fact_recall"))
     return res
 
 
@@ -230,8 +234,9 @@ def drafting_html(generation: dict, parity: dict | None = None) -> str:
     if parity:
         r, f = parity["rougeL"], parity["fact_recall"]
         verdict = "within" if parity["within_tolerance"] else "NOT within"
+        drop = "no drop of more than" if parity.get("no_drop") else "a DROP of more than"
         html += (f"<p id=\"parity\">Backend parity (fine-tuned model, same {parity['letters']} cases): llama.cpp q8_0 vs transformers "
                  f"ROUGE-L {r['llamacpp']:.3f} vs {r['hf']:.3f} ({r['difference']:+.3f}), fact recall {f['llamacpp']:.3f} vs "
-                 f"{f['hf']:.3f} ({f['difference']:+.3f}): {verdict} {parity['tolerance']} "
+                 f"{f['hf']:.3f} ({f['difference']:+.3f}): {drop} {parity['tolerance']}; {verdict} ±{parity['tolerance']} "
                  f"({parity['identical_letters']} letters identical).</p>")
     return html
