@@ -122,6 +122,9 @@ def run_demo(
         tuned_hf = draft_all("finetuned_hf", False, "hf")
         write_jsonl(out / "letters_hf.jsonl", [d.to_dict() for d in tuned_hf])
         parity_result = backend_parity(deid["test"], tuned, tuned_hf)
+    elif parity:
+        console.print(f"  --parity: the fine-tuned letters were drafted with {backends['finetuned']}, not llama.cpp: nothing to compare",
+                      highlight=False)
 
     stage("evaluating")
     systems = {"base": {d.case_id: d.text for d in base}, "finetuned": {d.case_id: d.text for d in tuned}}

@@ -33,7 +33,8 @@ class Draft:
     stopped: bool
     """True if the model ended the letter itself (a stop token), False if cut at max_new_tokens."""
     latency_s: float
-    """Wall time of the batch this letter was generated in."""
+    """Wall time of the batch this letter was generated in (llama.cpp's parallel sequences: from this letter's
+    prompt entering the context to its last token)."""
     tokens_per_s: float
     """This letter's new tokens / its batch's wall time."""
     batch_size: int
