@@ -20,6 +20,7 @@ import sys
 
 log = logging.getLogger(__name__)
 _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
+_GLIBC_TRIM_THRESHOLD, _GLIBC_MMAP_MAX = 128 * 1024, 65536  # glibc's defaults
 _done = False
 
 
@@ -38,3 +39,18 @@ def keep_freed_memory() -> bool:
     _done = ok
     log.debug("malloc keeps freed memory: %s", ok)
     return ok
+
+
+def give_back_freed_memory() -> bool:
+    """After training: malloc's usual thresholds again, and the freed heap returned to the kernel
+    (``malloc_trim``), so that what the process does next (export, drafting) does not sit on training's
+    peak. True if there was something to undo."""
+    global _done
+    if not _done:
+        return False
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallopt(_M_MMAP_MAX, _GLIBC_MMAP_MAX)
+    libc.mallopt(_M_TRIM_THRESHOLD, _GLIBC_TRIM_THRESHOLD)
+    libc.malloc_trim(0)
+    _done = False
+    return True

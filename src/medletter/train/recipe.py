@@ -336,4 +336,11 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
         "resumed_from": Path(resume_from).name if resume_from else None,
     }
     (run_dir / "train_summary.json").write_text(json.dumps(summary, indent=2))
+    del trainer, model
+    import gc
+
+    gc.collect()
+    from medletter.memory import give_back_freed_memory
+
+    give_back_freed_memory()  # training's freed heap back to the kernel before export and drafting
     return summary
