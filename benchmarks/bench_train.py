@@ -261,7 +261,6 @@ def _trl_dataset(tok, records, cfg) -> list[dict]:
 
 
 def run_trl(spec: dict, work: Path, gradient_checkpointing: bool | None) -> dict:
-    import torch
     from datasets import Dataset
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig, TrainerCallback
@@ -270,6 +269,7 @@ def run_trl(spec: dict, work: Path, gradient_checkpointing: bool | None) -> dict
     from medletter.dataset import encode_records
     from medletter.models import compute_dtype, load_tokenizer, resolve_model
     from medletter.prompt import has_chat_template
+    from medletter.train.recipe import optimisation_arguments
 
     cfg = _config(spec)
     if cfg.quantization != "nf4":
@@ -288,21 +288,8 @@ def run_trl(spec: dict, work: Path, gradient_checkpointing: bool | None) -> dict
     kwargs = {} if gradient_checkpointing is None else {"gradient_checkpointing": gradient_checkpointing}
     args = SFTConfig(
         output_dir=str(work / "trl-out"),
-        per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
-        learning_rate=cfg.learning_rate,
-        lr_scheduler_type=cfg.lr_scheduler,
-        warmup_steps=cfg.warmup_steps,
-        weight_decay=cfg.weight_decay,
-        max_grad_norm=cfg.max_grad_norm,
-        max_steps=cfg.max_steps,
-        logging_steps=cfg.logging_steps,
+        **optimisation_arguments(cfg),  # the very settings medletter's recipe gives its Trainer
         max_length=cfg.max_length,
-        seed=cfg.seed,
-        bf16=cd == torch.bfloat16,
-        fp16=cd == torch.float16,
-        use_cpu=not torch.cuda.is_available(),
         eval_strategy="no",
         save_strategy="no",
         report_to=[],

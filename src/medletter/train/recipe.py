@@ -197,6 +197,32 @@ def _callbacks(run_dir: Path, total_steps: int):
     return [Progress(), Metrics()]
 
 
+def optimisation_arguments(cfg: TrainConfig) -> dict:
+    """The ``TrainingArguments`` a config fixes for the optimisation itself (batching, optimiser, schedule,
+    precision, seed, logging), shared by the recipe and by the TRL run of benchmarks/bench_train.py."""
+    import torch
+
+    from medletter.models import compute_dtype
+
+    cd = compute_dtype(cfg.dtype)
+    return dict(
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        learning_rate=cfg.learning_rate,
+        lr_scheduler_type=cfg.lr_scheduler,
+        warmup_steps=cfg.warmup_steps,
+        weight_decay=cfg.weight_decay,
+        max_grad_norm=cfg.max_grad_norm,
+        max_steps=cfg.max_steps,
+        logging_steps=cfg.logging_steps,
+        seed=cfg.seed,
+        bf16=cd == torch.bfloat16,
+        fp16=cd == torch.float16,
+        use_cpu=not torch.cuda.is_available(),
+    )
+
+
 def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resume: bool = False) -> dict:
     """Fine-tune; returns a summary (steps, losses, tokens/s, seconds), also written to ``train_summary.json``.
 
@@ -209,7 +235,7 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
     from peft import LoraConfig, get_peft_model
     from transformers import TrainingArguments, set_seed
 
-    from medletter.models import compute_dtype, load_for_training, load_tokenizer, resolve_model
+    from medletter.models import load_for_training, load_tokenizer, resolve_model
 
     require_training_cases(splits, cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -253,32 +279,18 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
     n_all = sum(p.numel() for p in model.parameters())
 
     # 3. trainer
-    cd = compute_dtype(cfg.dtype)
     steps_per_epoch = math.ceil(len(train_ex) / (cfg.batch_size * cfg.gradient_accumulation_steps))
     total = cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.epochs)
     args = TrainingArguments(
         output_dir=str(run_dir / "checkpoints"),
-        per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
-        learning_rate=cfg.learning_rate,
-        lr_scheduler_type=cfg.lr_scheduler,
-        warmup_steps=cfg.warmup_steps,
-        weight_decay=cfg.weight_decay,
-        max_grad_norm=cfg.max_grad_norm,
+        **optimisation_arguments(cfg),
         num_train_epochs=cfg.epochs,
-        max_steps=cfg.max_steps,
-        logging_steps=cfg.logging_steps,
         eval_strategy=("steps" if cfg.eval_steps else "epoch") if val_ex else "no",
         eval_steps=cfg.eval_steps or None,
         save_strategy="steps",
         save_steps=cfg.save_steps,
         save_total_limit=cfg.save_total_limit,
         report_to=cfg.report_to,
-        seed=cfg.seed,
-        bf16=cd == torch.bfloat16,
-        fp16=cd == torch.float16,
-        use_cpu=not torch.cuda.is_available(),
         disable_tqdm=True,
         remove_unused_columns=False,
         prediction_loss_only=True,
