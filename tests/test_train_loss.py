@@ -47,6 +47,57 @@ def test_fused_loss_without_grad_and_in_bf16():
     assert abs(float(low) - float(_plain(h, head, t, 5))) < 0.05
 
 
+def test_bf16_loss_keeps_confident_tokens_and_matches_fp64():
+    """In bf16 the softmax of a confident token rounds to 1; loss and gradient come from the other entries
+    instead, so p_t = 0.9999 keeps its small loss and gradient. Reference: fp64 cross-entropy of the same
+    bf16 logits; the gradient may be no further from it than the fp32-softmax path's (whose only error is
+    rounding softmax - onehot to bf16 for the projection back)."""
+    g = torch.Generator().manual_seed(2)
+    V, H = 4096, 32
+    head = torch.nn.Linear(H, V, bias=False).requires_grad_(False)
+    head.weight.data = torch.randn(V, H, generator=g)
+    t = torch.randint(0, V, (6,), generator=g)
+    wb = head.weight.data.bfloat16()
+    h = torch.zeros(6, H)
+    for i, scale in enumerate((0.0, 0.15, 0.3, 0.45, 0.6, 0.75)):  # from unsure to very confident targets
+        h[i] = torch.randn(H, generator=g) * 0.3 + scale * head.weight.data[t[i]]
+    h = h.bfloat16().float()
+    logits = (h.bfloat16() @ wb.T).double()
+    ref = torch.nn.functional.cross_entropy(logits, t, reduction="none")
+    sm = torch.softmax(logits, -1)
+    sm[torch.arange(6), t] -= 1
+    ref_grad = sm @ wb.double()
+    fp32_path = ((sm.bfloat16()) @ wb).double()  # what an fp32 softmax gives once rounded for the bf16 matmul
+    p_t = torch.exp(-ref)
+    assert float(p_t.max()) > 0.999 and float(p_t.min()) < 0.5, p_t  # the cases this test is about
+    got_h = h.clone().requires_grad_(True)
+    got = letter_loss(got_h, head, t, 1, compute_dtype=torch.bfloat16)
+    got.backward()
+    for i in range(6):
+        row = float(letter_loss(h[i : i + 1], head, t[i : i + 1], 1, compute_dtype=torch.bfloat16))
+        assert row > 0 and abs(row - float(ref[i])) <= 0.005 * float(ref[i]) + 1e-3, (i, row, float(ref[i]))
+        err = float((got_h.grad[i].double() - ref_grad[i]).norm() / ref_grad[i].norm())
+        err_fp32 = float((fp32_path[i] - ref_grad[i]).norm() / ref_grad[i].norm())
+        assert err <= max(2 * err_fp32, 0.01), (i, float(p_t[i]), err, err_fp32)
+    assert abs(float(got) - float(ref.sum())) <= 0.005 * float(ref.sum())
+
+
+def test_cached_head_copy_follows_changes_of_the_weight():
+    head = torch.nn.Linear(8, 30, bias=False).requires_grad_(False)
+    h = torch.randn(4, 8)
+    t = torch.randint(0, 30, (4,))
+    cache: dict = {}
+    a = float(letter_loss(h, head, t, 4, compute_dtype=torch.bfloat16, cache=cache))
+    kept = cache["head"][3]
+    assert float(letter_loss(h, head, t, 4, compute_dtype=torch.bfloat16, cache=cache)) == a
+    assert cache["head"][3] is kept  # cast once, reused
+    with torch.no_grad():
+        head.weight.mul_(3.0)  # an in-place change: the copy must be renewed
+    b = float(letter_loss(h, head, t, 4, compute_dtype=torch.bfloat16, cache=cache))
+    assert cache["head"][3] is not kept and b != a
+    assert abs(b - float(_plain(h, head, t, 4))) < 0.05 * float(_plain(h, head, t, 4))
+
+
 def test_fused_loss_only_for_frozen_plain_heads(tiny_llama):
     from transformers import AutoModelForCausalLM
 

@@ -44,13 +44,42 @@ def fused_loss_supported(model) -> bool:
     )
 
 
+def _weight_in(weight: torch.Tensor, dtype: torch.dtype, cache: dict | None) -> torch.Tensor:
+    """``weight`` cast to ``dtype``; with a ``cache`` (the trainer's, one per training run) the copy is
+    kept between calls while the frozen weight is unchanged (same tensor, same version counter).
+
+    PEFT's k-bit preparation keeps the tied embedding in fp32; casting its 262,144 x 640 entries to
+    bf16 took 78 ms of every micro-step on 2 cores.
+    """
+    if weight.dtype == dtype:
+        return weight
+    if cache is None:
+        return weight.detach().to(dtype)
+    hit = cache.get("head")
+    if hit is not None and hit[0] is weight and hit[1] == weight._version and hit[2] == dtype:
+        return hit[3]
+    w = weight.detach().to(dtype)
+    cache["head"] = (weight, weight._version, dtype, w)
+    return w
+
+
 class _LinearCrossEntropy(torch.autograd.Function):
-    """sum over valid rows of -log softmax(cap(h W^T))[target]; the gradient for ``hidden`` only."""
+    """sum over valid rows of -log softmax(cap(h W^T))[target]; the gradient for ``hidden`` only.
+
+    Per chunk, in the compute dtype (bf16 under the trainer's autocast): the softmax ``p`` once, the
+    target's probability ``p_t`` read off it, then ``1 - p_t`` summed from the *other* entries (so a
+    confident token, p_t = 0.9999, keeps its small loss and gradient instead of rounding to zero), the
+    loss ``-log p_t`` (as ``-log1p(-(1 - p_t))`` when p_t > 0.5) in fp32, and the gradient
+    ``p - onehot`` by writing ``-(1 - p_t)`` into the target's entry. Profiled on 2 cores, this
+    replaced an fp32 log-softmax of bf16 logits (310 ms per 256 positions), the fp32 -> bf16 cast of
+    its gradient (190 ms) and the exp (30 ms) by one bf16 softmax (65 ms); the gradient's error
+    against an fp64 reference is the same as the fp32 path's (both are set by the bf16 matmul).
+    """
 
     @staticmethod
-    def forward(ctx, hidden, weight, targets, compute_dtype, softcap, chunk):
+    def forward(ctx, hidden, weight, targets, compute_dtype, softcap, chunk, cache):
         need_grad = ctx.needs_input_grad[0]
-        w = weight.to(compute_dtype)
+        w = _weight_in(weight, compute_dtype, cache)
         grad = torch.zeros_like(hidden) if need_grad else None
         total = torch.zeros((), dtype=torch.float32, device=hidden.device)
         with torch.autocast(hidden.device.type, enabled=False):
@@ -63,18 +92,23 @@ class _LinearCrossEntropy(torch.autograd.Function):
                 logits = h @ w.T
                 if softcap:
                     z = torch.tanh(logits.float() / softcap)
-                    logits = z * softcap
-                logp = torch.log_softmax(logits, dim=-1, dtype=torch.float32)  # one pass, fp32 from bf16 logits
+                    logits = (z * softcap).to(compute_dtype)
+                p = torch.softmax(logits, dim=-1)  # in the compute dtype, accumulated in fp32 by the kernel
                 del logits
+                rows = torch.arange(p.shape[0], device=p.device)
                 tc = t.clamp_min(0)
-                total -= (logp.gather(1, tc[:, None]).squeeze(1) * valid).sum()
+                p_t = p[rows, tc].float()
+                p[rows, tc] = 0
+                rest = p.sum(dim=-1).float()  # 1 - p_t, exact for confident tokens too
+                nll = torch.where(p_t > 0.5, -torch.log1p(-rest.clamp_max(0.5)), -torch.log(p_t.clamp_min(1e-30)))
+                total += (nll * valid).sum()
                 if need_grad:
-                    p = logp.exp_()  # softmax, in place
-                    p[torch.arange(p.shape[0], device=p.device), tc] -= 1.0
-                    p.mul_(valid[:, None])
+                    p[rows, tc] = (-rest).to(p.dtype)  # softmax minus one-hot
+                    p.mul_(valid[:, None].to(p.dtype))
                     if softcap:
-                        p.mul_(1.0 - z * z)
-                    grad[s : s + chunk] = (p.to(compute_dtype) @ w).to(hidden.dtype)
+                        p.mul_((1.0 - z * z).to(p.dtype))
+                    grad[s : s + chunk] = (p @ w).to(hidden.dtype)
+                del p
         if need_grad:
             ctx.save_for_backward(grad)
         return total
@@ -82,19 +116,21 @@ class _LinearCrossEntropy(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         (grad,) = ctx.saved_tensors
-        return grad * g.to(grad.dtype), None, None, None, None, None
+        return grad * g.to(grad.dtype), None, None, None, None, None, None
 
 
 def letter_loss(hidden: torch.Tensor, head: torch.nn.Linear, targets: torch.Tensor, n_items, softcap: float | None = None,
-                compute_dtype: torch.dtype | None = None, chunk: int = 256) -> torch.Tensor:
+                compute_dtype: torch.dtype | None = None, chunk: int = 256, cache: dict | None = None) -> torch.Tensor:
     """Mean cross-entropy of ``targets`` (``IGNORE_INDEX`` = not counted) under ``softcap(head(hidden))``.
 
     ``hidden``: [N, H] final hidden states of the positions to score; ``targets``: [N] next tokens;
     ``n_items``: the divisor (the number of target tokens in the whole accumulated batch). Same value and
-    gradient as ``cross_entropy(head(hidden), targets, reduction="sum") / n_items``.
+    gradient as ``cross_entropy(head(hidden), targets, reduction="sum") / n_items``. ``cache``: a dict the
+    caller keeps for as long as the head stays frozen (a training run), holding the head cast to the
+    compute dtype.
     """
     if compute_dtype is None:
         dev = hidden.device.type
         compute_dtype = torch.get_autocast_dtype(dev) if torch.is_autocast_enabled(dev) else hidden.dtype
-    total = _LinearCrossEntropy.apply(hidden, head.weight, targets, compute_dtype, softcap or None, chunk)
+    total = _LinearCrossEntropy.apply(hidden, head.weight, targets, compute_dtype, softcap or None, chunk, cache)
     return total / n_items

@@ -117,6 +117,7 @@ def _make_trainer_class():
             self.throughput = Throughput()
             self.add_callback(self.throughput)
             self.fused_loss = fused_loss_supported(self.model)
+            self.head_cache: dict = {}  # the frozen output head in the compute dtype, cast once per run
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             labels = inputs["labels"]
@@ -132,7 +133,7 @@ def _make_trainer_class():
                     hidden = base.model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).last_hidden_state
                     h = hidden[:, keep]
                     loss = letter_loss(h.reshape(-1, h.shape[-1]), base.get_output_embeddings(), tgt.reshape(-1).to(h.device), n,
-                                       softcap=getattr(base.config, "final_logit_softcapping", None))
+                                       softcap=getattr(base.config, "final_logit_softcapping", None), cache=self.head_cache)
                 logits = None
             else:
                 out = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"], logits_to_keep=keep)
