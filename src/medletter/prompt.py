@@ -28,7 +28,7 @@ from medletter.textfmt import age_on, fmt_date, fmt_num
 
 log = logging.getLogger(__name__)
 
-PROMPT_VERSION = "1"
+PROMPT_VERSION = "2"
 """Version of the prompt text (see the module docstring for when to bump it)."""
 
 LETTER_TYPES = {
@@ -48,7 +48,7 @@ LABELS = {
         "surgery": "OP", "systemic": "Systemtherapie", "rt": "RT", "boost": "Boost", "sum": "Summe", "conc": "simultan",
         "interrupt": "Unterbrechung", "days": "Tage", "tox": "Nebenwirkungen (CTCAE v5)", "grade": "Grad",
         "findings": "Befund bei Abschluss", "recs": "Empfehlungen", "fu": "Nachsorge", "first": "erste Vorstellung nach",
-        "weeks": "Wochen", "date": "Briefdatum", "none": "keine", "sex": {"female": "Frau", "male": "Herr", "diverse": ""}, "years": "J.",
+        "weeks": "Wochen", "date": "Briefdatum", "period": "Bestrahlungszeitraum", "none": "keine", "sex": {"female": "Frau", "male": "Herr", "diverse": ""}, "years": "J.",
         "side": {"left": "links", "right": "rechts", "bilateral": "beidseits", "midline": "Mittellinie", "not_applicable": ""},
         "instruction": "Schreibe den {type} auf Deutsch im Stil der Klinik \"{style}\" anhand der folgenden Falldaten.",
         "fpw": "Fx/Woche",
@@ -59,7 +59,7 @@ LABELS = {
         "surgery": "Surgery", "systemic": "Systemic therapy", "rt": "RT", "boost": "boost", "sum": "stated sum", "conc": "concurrent",
         "interrupt": "Interruption", "days": "days", "tox": "Side effects (CTCAE v5)", "grade": "grade",
         "findings": "Findings at end", "recs": "Recommendations", "fu": "Follow-up", "first": "first visit after",
-        "weeks": "weeks", "date": "Letter date", "none": "none", "sex": {"female": "Ms", "male": "Mr", "diverse": ""}, "years": "y",
+        "weeks": "weeks", "date": "Letter date", "period": "Radiotherapy period", "none": "none", "sex": {"female": "Ms", "male": "Mr", "diverse": ""}, "years": "y",
         "side": {"left": "left", "right": "right", "bilateral": "bilateral", "midline": "midline", "not_applicable": ""},
         "instruction": "Write the {type} in English in the style of the institution \"{style}\" from the following case data.",
         "fpw": "fx/week",
@@ -82,6 +82,9 @@ def render_case(case: Case, lang: str = "de") -> str:
     lines = [
         f"{L['patient']}: {L['sex'][p.sex.value]} {p.first_name} {p.last_name}".replace("  ", " ")
         + f", {L['born']} {prompt_date(p.birth_date, lang)} ({age_on(p.birth_date, case.letter_date)} {L['years']}); {a.street}, {a.postcode} {a.city}; {L['pid']} {p.patient_id}",
+        # the whole treatment period (first course's start to last course's end): letters open with it,
+        # and a small model copying it from the course lines further down took the wrong date (prompt v2)
+        f"{L['period']}: {prompt_date(case.rt_start, lang)}–{prompt_date(case.rt_end, lang)}",
         f"{L['referrer']}: {_physician(case.referring_physician)}",
         f"{L['treating']}: " + "; ".join(_physician(ph) for ph in case.treating_physicians),
     ]
