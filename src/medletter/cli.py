@@ -158,6 +158,13 @@ def train(
     from medletter.train import load_config, prepare_data
     from medletter.train import train as run_training
     from medletter.train.config import ConfigError
+    from medletter.train import dist
+
+    n_ranks = dist.cpu_processes_requested()
+    if n_ranks > 1:
+        console.print(f"accelerate launch --cpu starts one process (several need mpirun): starting the {n_ranks} ranks here "
+                      "with torch.distributed.run (gloo)", highlight=False)
+        dist.relaunch_ranks(n_ranks, sys.argv)
 
     try:
         cfg = load_config(config, {"model": model, "quantization": quantization, "epochs": epochs, "max_steps": max_steps,
@@ -167,30 +174,35 @@ def train(
         _fail(str(e), code=2)
     except (FileNotFoundError, ValueError) as e:
         _fail(str(e))
+    dist.init()  # under accelerate launch / torchrun: join the process group (a no-op for one process)
+    main = dist.is_main()
     records = _records_or_exit(data, skip_invalid)
     key = None
-    if not no_deid and cfg.deid:
-        from medletter.privacy.pseudonymize import KeyError_, default_key
+    with dist.main_first():  # rank 0 makes the key (if new) and writes the splits; the others then compute the same
+        if not no_deid and cfg.deid:
+            from medletter.privacy.pseudonymize import KeyError_, default_key
 
+            try:
+                key = default_key()
+            except KeyError_ as e:
+                _fail(str(e))
         try:
-            key = default_key()
-        except KeyError_ as e:
-            _fail(str(e))
-    try:
-        splits = prepare_data(records, cfg, run, key=key)
-    except ValueError as e:
-        _fail(f"{data}: {e}")
-    console.print(f"split by patient: {len(splits['train'])} train, {len(splits['validation'])} validation, {len(splits['test'])} test cases -> {run / 'data'}", highlight=False)
-    console.print("training and validation letters pseudonymised before tokenising" if key else
-                  "[yellow]--no-deid:[/yellow] training on the letters as given (recorded in config.yaml)", highlight=False)
+            splits = prepare_data(records, cfg, run, key=key, write=main)
+        except ValueError as e:
+            _fail(f"{data}: {e}")
+    if main:
+        console.print(f"split by patient: {len(splits['train'])} train, {len(splits['validation'])} validation, {len(splits['test'])} test cases -> {run / 'data'}", highlight=False)
+        console.print("training and validation letters pseudonymised before tokenising" if key else
+                      "[yellow]--no-deid:[/yellow] training on the letters as given (recorded in config.yaml)", highlight=False)
     try:
         summary = run_training(cfg, splits, run, resume=resume)
     except FileNotFoundError as e:
         _fail(str(e))
     except ValueError as e:
         _fail(str(e))
-    console.print_json(json.dumps(summary))
-    console.print(f"adapter: {run / 'adapter'}", highlight=False)
+    if main:
+        console.print_json(json.dumps(summary))
+        console.print(f"adapter: {run / 'adapter'}", highlight=False)
 
 
 @app.command()

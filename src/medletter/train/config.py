@@ -71,7 +71,9 @@ class TrainConfig:
     """Examples per forward pass (micro-batch; also the evaluation batch), >= 1."""
     gradient_accumulation_steps: int = 2
     """Micro-batches whose gradients are summed into one optimiser step, >= 1; the effective batch is
-    batch_size × gradient_accumulation_steps examples."""
+    batch_size × gradient_accumulation_steps examples, times the number of processes under
+    ``accelerate launch`` (each rank trains its own micro-batches; ``train_summary.json`` records
+    ``world_size`` and ``global_batch_size``)."""
     max_length: int = 1024
     """Longest example in tokens (prompt + letter), >= 1. The prompt is kept whole and the letter cut at
     the end (counted as truncated); an example whose prompt leaves fewer than 32 tokens for the letter is
@@ -90,6 +92,10 @@ class TrainConfig:
     optimiser steps, >= 1."""
     save_total_limit: int = 2
     """Checkpoints kept, >= 1; older ones are deleted."""
+    dump_first_step_gradients: bool = False
+    """Write the LoRA gradients of the first optimiser step (after the ranks' all-reduce and clipping) to
+    ``first_step_gradients.pt``: to check a distributed set-up against one process with the same global
+    batch (tests/test_distributed.py does)."""
     report_to: list[str] = field(default_factory=lambda: ["tensorboard"])
     """Logging integrations of transformers: ``tensorboard`` (into ``runs/NAME/tensorboard``), or none
     (``[]``; ``--set report_to=`` on the command line). ``metrics.jsonl`` is written either way."""

@@ -20,13 +20,15 @@ from medletter.train.config import TrainConfig
 log = logging.getLogger(__name__)
 
 
-def prepare_data(records: list[Record], cfg: TrainConfig, run_dir: Path, key: bytes | None = None) -> dict[str, list[Record]]:
+def prepare_data(records: list[Record], cfg: TrainConfig, run_dir: Path, key: bytes | None = None,
+                 write: bool = True) -> dict[str, list[Record]]:
     """Split by patient and write the splits to ``run_dir/data`` (traceable inputs of the run).
 
     With ``key``, the training and validation records are pseudonymised first (surrogates and
     date shifts keyed by it; see privacy/pseudonymize.py), so no patient's identity is written to
     the run or tokenised; the test split keeps the real cases (they are drafted inside the hospital).
-    ``cfg.deid`` records which it was.
+    ``cfg.deid`` records which it was. ``write=False`` (the other ranks of a distributed run) returns the
+    same splits without writing them.
     """
     for i, r in enumerate(records):
         if r.letter is None:
@@ -42,7 +44,7 @@ def prepare_data(records: list[Record], cfg: TrainConfig, run_dir: Path, key: by
         for name in ("train", "validation"):
             splits[name] = [deidentify_record(r, key) for r in splits[name]]
     data = run_dir / "data"
-    for name, rs in splits.items():
+    for name, rs in (splits.items() if write else ()):
         write_jsonl(data / f"{name}.jsonl", [r.model_copy(update={"split": name}) for r in rs])
     return splits
 
@@ -141,22 +143,36 @@ def _make_trainer_class():
                 loss = torch.nn.functional.cross_entropy(
                     logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1).to(logits.device), ignore_index=IGNORE_INDEX, reduction="sum"
                 ) / n
+            if self.args.average_tokens_across_devices and self.accelerator.num_processes > 1 and num_items_in_batch is not None:
+                # n counts the target tokens of every rank's micro-batches and DDP averages the ranks'
+                # gradients: scaled back, the gradient is the token mean of the global batch, as with one
+                # process (Trainer.compute_loss does the same; this override replaces it)
+                loss = loss * self.accelerator.num_processes
             if model.training:
                 self.throughput.add(int(inputs["attention_mask"].sum()))
             return (loss, {"logits": logits}) if return_outputs else loss
 
+        def all_ranks(self, tokens: int, seconds: float) -> tuple[int, float]:
+            """Tokens summed over the ranks, and the slowest rank's seconds (they train side by side)."""
+            if self.accelerator.num_processes == 1:
+                return tokens, seconds
+            t = torch.tensor([[float(tokens), float(seconds)]], dtype=torch.float64, device=self.accelerator.device)
+            g = self.accelerator.gather(t)
+            return int(g[:, 0].sum()), float(g[:, 1].max())
+
         def log(self, logs, start_time=None):
-            if "loss" in logs:
-                tokens, seconds = self.throughput.take_window()
+            if "loss" in logs:  # every rank logs at the same steps, so the gather below is matched
+                tokens, seconds = self.all_ranks(*self.throughput.take_window())
                 if tokens and seconds:
                     logs["tokens_per_s"] = round(tokens / seconds, 1)
-                logs["tokens_trained"] = self.throughput.tokens
+                total, _ = self.all_ranks(self.throughput.tokens, 0.0)
+                logs["tokens_trained"] = total
             super().log(logs, start_time)
 
     return LetterTrainer
 
 
-def _callbacks(run_dir: Path, total_steps: int):
+def _callbacks(run_dir: Path, total_steps: int, model=None, dump_gradients: bool = False):
     from tqdm.auto import tqdm
     from transformers import TrainerCallback
 
@@ -168,7 +184,8 @@ def _callbacks(run_dir: Path, total_steps: int):
             self.post: dict = {}
 
         def on_train_begin(self, args, state, control, **kw):
-            self.bar = tqdm(total=state.max_steps or total_steps, desc="fine-tuning", unit="step", dynamic_ncols=True)
+            self.bar = tqdm(total=state.max_steps or total_steps, desc="fine-tuning", unit="step", dynamic_ncols=True,
+                            disable=not state.is_world_process_zero)
             self.bar.update(state.global_step)
 
         def on_step_end(self, args, state, control, **kw):
@@ -191,11 +208,26 @@ def _callbacks(run_dir: Path, total_steps: int):
         """Append every log entry to runs/NAME/metrics.jsonl."""
 
         def on_log(self, args, state, control, logs=None, **kw):
+            if not state.is_world_process_zero:
+                return
             row = {"step": state.global_step, "epoch": round(state.epoch or 0, 4), "time": round(time.time(), 3), **(logs or {})}
             with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
                 f.write(json.dumps(row) + "\n")
 
-    return [Progress(), Metrics()]
+    class FirstStepGradients(TrainerCallback):
+        """``dump_first_step_gradients``: the LoRA gradients the first optimiser step applies (after the
+        ranks' all-reduce and clipping) to RUN/first_step_gradients.pt, to check a distributed set-up
+        against one process with the same global batch."""
+
+        def on_pre_optimizer_step(self, args, state, control, **kw):
+            if state.global_step == 0 and state.is_world_process_zero:
+                import torch
+
+                grads = {n: p.grad.detach().float().cpu().clone() for n, p in model.named_parameters()
+                         if p.requires_grad and p.grad is not None}
+                torch.save(grads, run_dir / "first_step_gradients.pt")
+
+    return [Progress(), Metrics()] + ([FirstStepGradients()] if dump_gradients and model is not None else [])
 
 
 def optimisation_arguments(cfg: TrainConfig) -> dict:
@@ -237,7 +269,9 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
     from transformers import TrainingArguments, set_seed
 
     from medletter.models import load_for_training, load_tokenizer, resolve_model
+    from medletter.train import dist
 
+    main = dist.is_main()  # only rank 0 writes the run folder (every rank trains)
     require_training_cases(splits, cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
     from medletter.memory import keep_freed_memory
@@ -258,7 +292,8 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
             "raise max_length (--set max_length=…)"
         )
     stats = {"train": train_stats.summary(), "validation": val_stats.summary(), "test_cases": len(splits.get("test", []))}
-    (run_dir / "data_stats.json").write_text(json.dumps(stats, indent=2))
+    if main:
+        (run_dir / "data_stats.json").write_text(json.dumps(stats, indent=2))
     ts = stats["train"]
     log.info(
         "training data: %d examples; prompt tokens median %s (max %s), letter tokens median %s (max %s); %d truncated, %d dropped (max_length %d)",
@@ -280,7 +315,12 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
     n_all = sum(p.numel() for p in model.parameters())
 
     # 3. trainer
-    steps_per_epoch = math.ceil(len(train_ex) / (cfg.batch_size * cfg.gradient_accumulation_steps))
+    world = dist.world_size()
+    global_batch = cfg.batch_size * cfg.gradient_accumulation_steps * world
+    steps_per_epoch = math.ceil(len(train_ex) / global_batch)
+    if world > 1:
+        log.info("%d processes: global batch %d (batch_size %d x gradient_accumulation_steps %d x %d ranks), %d steps per epoch",
+                 world, global_batch, cfg.batch_size, cfg.gradient_accumulation_steps, world, steps_per_epoch)
     total = cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.epochs)
     args = TrainingArguments(
         output_dir=str(run_dir / "checkpoints"),
@@ -307,7 +347,7 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
         train_dataset=[{"input_ids": e.input_ids, "labels": e.labels} for e in train_ex],
         eval_dataset=[{"input_ids": e.input_ids, "labels": e.labels} for e in val_ex] or None,
         data_collator=lambda rows: collate(rows, tok.pad_token_id),
-        callbacks=_callbacks(run_dir, total),
+        callbacks=_callbacks(run_dir, total, model, cfg.dump_first_step_gradients),
     )
     from transformers.trainer_callback import PrinterCallback
 
@@ -315,8 +355,10 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
     from collections import Counter
 
     styles = Counter(r.letter.style for r in splits["train"] if r.letter)
-    cfg_dump = {**cfg.to_dict(), "prompt_version": PROMPT_VERSION, "train_style": cfg.style or styles.most_common(1)[0][0], "base_model_path": str(base), "trainable_parameters": n_train, "all_parameters": n_all}
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg_dump, sort_keys=False, allow_unicode=True))
+    cfg_dump = {**cfg.to_dict(), "prompt_version": PROMPT_VERSION, "train_style": cfg.style or styles.most_common(1)[0][0], "base_model_path": str(base),
+                "trainable_parameters": n_train, "all_parameters": n_all, "world_size": world, "global_batch_size": global_batch}
+    if main:
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg_dump, sort_keys=False, allow_unicode=True))
 
     ckpts = sorted((run_dir / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
     resume_from = str(ckpts[-1]) if (resume and ckpts) else None
@@ -329,9 +371,16 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
     ev = evals[-1] if evals else (trainer.evaluate() if val_ex else {})
 
     # 4. outputs
-    model.save_pretrained(str(run_dir / "adapter"))
-    tok.save_pretrained(str(run_dir / "tokenizer"))
     tp = trainer.throughput
+    tokens_all, seconds_all = trainer.all_ranks(tp.tokens, tp.seconds)  # a collective: every rank calls it
+    if trainer.is_fsdp_enabled:  # gather the sharded adapter to rank 0 for saving
+        trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
+    if world > 1:
+        trainer.save_model(str(run_dir / "adapter"))  # a collective under FSDP/DeepSpeed; writes on rank 0 only
+    else:
+        model.save_pretrained(str(run_dir / "adapter"))
+    if main:
+        tok.save_pretrained(str(run_dir / "tokenizer"))
     losses = [r for r in trainer.state.log_history if "loss" in r]
     summary = {
         "steps": trainer.state.global_step,
@@ -340,15 +389,19 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
         "last_loss": losses[-1]["loss"] if losses else None,
         "eval_loss": ev.get("eval_loss"),
         "seconds": round(seconds, 1),
-        "step_seconds": round(tp.seconds, 3),
-        "tokens_trained": tp.tokens,
-        "tokens_per_s": round(tp.tokens / tp.seconds, 1) if tp.seconds else None,
+        "step_seconds": round(seconds_all, 3),
+        "tokens_trained": tokens_all,
+        "tokens_per_s": round(tokens_all / seconds_all, 1) if seconds_all else None,
         "train_examples": len(train_ex),
+        "world_size": world,
+        "global_batch_size": global_batch,
         "prompt_version": PROMPT_VERSION,
         "tokens": {k: stats["train"][k] for k in ("prompt_tokens", "completion_tokens", "truncated", "dropped")},
         "resumed_from": Path(resume_from).name if resume_from else None,
     }
-    (run_dir / "train_summary.json").write_text(json.dumps(summary, indent=2))
+    if main:
+        (run_dir / "train_summary.json").write_text(json.dumps(summary, indent=2))
+    dist.barrier()  # the other ranks return once the run folder is complete
     del trainer, model
     import gc
 
