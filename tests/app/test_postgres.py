@@ -121,3 +121,84 @@ def test_postgres_flow_and_concurrent_saves(pg_app, case_lines):
     assert client.post(f"/api/v1/letters/{lid}/approve", headers=doc).status_code == 200
     r = client.get(f"/api/v1/letters/{lid}/export?format=docx", headers=doc)
     assert r.status_code == 200 and r.content[:2] == b"PK"
+
+
+def test_two_web_processes_on_postgres_lose_no_update(pg_url, memorising_run, case_lines):
+    """`medletter app --db postgresql://… --workers 2`: two uvicorn processes on one port, the drafting worker in
+    the supervisor. Sixteen physicians save the same version at once over HTTP: the database's conditional
+    update lets exactly one through, so no version is lost or written twice."""
+    import socket
+    import sys
+    import time
+
+    import httpx
+    import psutil
+    from sqlalchemy import text
+
+    from medletter.app.db import Database
+
+    from .util import add_users
+
+    db = Database(pg_url)
+    with db.engine.begin() as c:
+        c.execute(text("TRUNCATE audit_events, letter_versions, jobs, letters, cases, api_tokens, web_sessions, users RESTART IDENTITY CASCADE"))
+    add_users(db)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    medletter = str(Path(sys.executable).parent / "medletter")
+    proc = subprocess.Popen([medletter, "app", "--db", pg_url, "--workers", "2", "--port", str(port), "--run", str(memorising_run),
+                             "--max-new-tokens", "48"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        client = httpx.Client(base_url=base, timeout=60)
+        t0 = time.time()
+        while True:
+            try:
+                if client.get("/login").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.time() - t0 < 120, proc.stdout.read() if proc.poll() is not None else "no start"
+            time.sleep(0.3)
+        web = [p for p in psutil.Process(proc.pid).children(recursive=True) if "multiprocessing" in " ".join(p.cmdline())
+               and "resource_tracker" not in " ".join(p.cmdline())]
+        assert len(web) == 2, [p.cmdline() for p in psutil.Process(proc.pid).children(recursive=True)]
+
+        doc = bearer(db, "doc")
+        r = client.post("/api/v1/cases", content=case_lines.encode(), headers={**doc, "Content-Type": "application/x-ndjson"})
+        assert r.status_code == 201, r.text
+        case_id = r.json()["ids"][0]
+        job = client.post(f"/api/v1/cases/{case_id}/drafts", headers=doc).json()["job_id"]
+        done = wait_job(client, doc, job)
+        assert done["status"] == "done", done
+        lid = done["letter_id"]
+
+        tokens = [bearer(db, "doc") for _ in range(16)]
+        results: list[int] = []
+        barrier = threading.Barrier(16)
+
+        def save(k: int) -> None:
+            with httpx.Client(base_url=base, timeout=60) as c:  # a connection of its own: either process may take it
+                barrier.wait()
+                results.append(c.put(f"/api/v1/letters/{lid}", json={"text": f"Fassung {k}"},
+                                     headers={**tokens[k], "If-Match": "1"}).status_code)
+
+        threads = [threading.Thread(target=save, args=(k,)) for k in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results) == [200] + [409] * 15, results
+        with db.engine.connect() as c:
+            versions = [v for (v,) in c.execute(text("SELECT version FROM letter_versions WHERE letter_id = :l ORDER BY version"), {"l": lid})]
+        assert versions == [1, 2], versions  # none lost, none written twice
+        lt = client.get(f"/api/v1/letters/{lid}", headers=doc).json()
+        assert lt["version"] == 2 and lt["text"].startswith("Fassung ")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        db.dispose()

@@ -112,6 +112,7 @@ def serve(
     backend: Annotated[str, typer.Option("--backend", help="Drafting engine: hf, llamacpp (the run's GGUF) or openai (--endpoint, --model)")] = "hf",
     endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="OpenAI-compatible server (--backend openai)")] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Model or adapter name on the server (--backend openai)")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Web processes (PostgreSQL for more than one; the drafting worker runs once, in the main process)")] = 1,
 ) -> None:
     """The review app: physicians draft, check against the case, correct, approve and export letters."""
     import uvicorn
@@ -148,7 +149,44 @@ def serve(
         console.print(f"[yellow]note:[/yellow] serving on {host}: use TLS (a reverse proxy) outside this machine", highlight=False)
     console.print(f"medletter review app on http://{host}:{port}/  (database {settings.url.split('://')[0]}, "
                   f"model {'none' if run is None else run})", highlight=False)
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True, server_header=False)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True, server_header=False)
+        return
+    _serve_workers(settings, app, host, port, workers)
+
+
+def _serve_workers(settings, app, host: str, port: int, workers: int) -> None:
+    """``--workers N``: N web processes (uvicorn's supervisor; each builds the app from the environment) sharing
+    the database; versions are protected by the database's conditional update, so no process holds a lock
+    another needs. The drafting worker (and its model) runs once, here in the supervising process: the web
+    processes only queue jobs, which it claims from the database (as a worker on another machine would)."""
+    import os
+
+    import uvicorn
+
+    if settings.url.startswith("sqlite"):
+        console.print("[yellow]note:[/yellow] several processes on one SQLite file serialise their writes; use PostgreSQL "
+                      "(--db postgresql://…) for many users", highlight=False)
+    env = {"MEDLETTER_DB": settings.url, "MEDLETTER_MAX_NEW_TOKENS": str(settings.max_new_tokens),
+           "MEDLETTER_BACKEND": settings.backend, "MEDLETTER_WORKER": "false"}
+    for key, value in (("MEDLETTER_RUN", settings.run), ("MEDLETTER_ENDPOINT", settings.endpoint), ("MEDLETTER_MODEL", settings.model),
+                       ("MEDLETTER_LETTER_TEMPLATE", settings.letter_template)):
+        if value is not None:
+            env[key] = str(value)
+    os.environ.update(env)
+    drafting = None
+    if settings.worker and app.state.generator is not None:
+        from medletter.app.services.drafting import Worker
+
+        drafting = Worker(app.state.db, app.state.generator)
+        drafting.start()
+    console.print(f"{workers} web processes; drafting {'in this process' if drafting else 'elsewhere'}", highlight=False)
+    try:
+        uvicorn.run("medletter.app.main:app_from_env", factory=True, workers=workers, host=host, port=port, log_level="warning",
+                    proxy_headers=True, server_header=False)
+    finally:
+        if drafting:
+            drafting.stop()
 
 
 def app_stats(

@@ -108,6 +108,12 @@ def create_app(settings: Settings | None = None, generator=None, db: Database | 
     return app
 
 
+def app_from_env() -> FastAPI:
+    """The app built from ``MEDLETTER_*`` environment variables: the factory each web process of
+    ``medletter app --workers N`` calls (uvicorn starts them; the settings travel in the environment)."""
+    return create_app(Settings())
+
+
 def _minutes(n: float):
     import datetime as dt
 
