@@ -106,26 +106,40 @@ def tiny_llama(tmp_path_factory, corpus_records):
     return d
 
 
-@pytest.fixture(scope="session")
-def memorising_run(tmp_path_factory, tiny_llama, corpus_records):
-    """A training run whose model writes PLANTED_LETTER for any case ("12 Gy" is in no case)."""
+def _memorise(tmp_path_factory, tiny_llama, corpus_records, text: str, name: str, department: str | None = None):
+    """A tiny training run whose model writes ``text`` for any case."""
     from medletter.records import Letter, Record, Section
     from medletter.train import load_config, train
-    from tiny_llama import PLANTED_LETTER
 
     recs = []
     for r in corpus_records[:8]:
-        letter = Letter(style="uniklinik", language="de", sections=[Section(key="salutation", text=PLANTED_LETTER)],
-                        text=PLANTED_LETTER, spans=[])
+        letter = Letter(style="uniklinik", language="de", sections=[Section(key="salutation", text=text)], text=text, spans=[])
         recs.append(Record(case=r.case, letter=letter))
     cfg = load_config(None, dict(model=str(tiny_llama), quantization="none", dtype="fp32", learning_rate=5e-3, warmup_steps=0,
                                  max_steps=60, batch_size=4, gradient_accumulation_steps=1, max_length=2048, lora_r=16,
-                                 lora_alpha=32, lora_dropout=0.0, report_to=[], save_steps=1000, n_test=0, n_validation=0))
+                                 lora_alpha=32, lora_dropout=0.0, report_to=[], save_steps=1000, n_test=0, n_validation=0,
+                                 department=department))
     cfg.style = "uniklinik"
-    run = tmp_path_factory.mktemp("app-run") / "run"
+    run = tmp_path_factory.mktemp(name) / "run"
     summary = train(cfg, {"train": recs, "validation": [], "test": []}, run)
     assert summary["last_loss"] < 0.1, summary
     return run
+
+
+@pytest.fixture(scope="session")
+def memorising_run(tmp_path_factory, tiny_llama, corpus_records):
+    """A training run whose model writes PLANTED_LETTER for any case ("12 Gy" is in no case)."""
+    from tiny_llama import PLANTED_LETTER
+
+    return _memorise(tmp_path_factory, tiny_llama, corpus_records, PLANTED_LETTER, "app-run")
+
+
+@pytest.fixture(scope="session")
+def memorising_run_b(tmp_path_factory, tiny_llama, corpus_records):
+    """A second department's run on the same base: it writes PLANTED_LETTER_B, under department "praxis-b"."""
+    from tiny_llama import PLANTED_LETTER_B
+
+    return _memorise(tmp_path_factory, tiny_llama, corpus_records, PLANTED_LETTER_B, "dept-b-run", department="praxis-b")
 
 
 @pytest.fixture(autouse=True)

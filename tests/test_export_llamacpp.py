@@ -124,3 +124,47 @@ def test_openai_backend_against_a_real_llamacpp_server(memorising_run, exported,
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
+
+
+def test_one_server_serves_each_department_from_its_own_adapter(memorising_run, memorising_run_b, corpus_records, tmp_path):
+    """`medletter serve --run A --run B`: one llama-cpp-python server, one base GGUF, each run's adapter as a
+    GGUF LoRA under its department's name; each department's draft comes from its own adapter."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tiny_llama import PLANTED_LETTER, PLANTED_LETTER_B
+
+    from medletter.generate.backends import GenSettings, make_backend
+
+    port = _free_port()
+    log = open(tmp_path / "serve.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "medletter.cli", "serve", "--run", str(memorising_run), "--run", str(memorising_run_b),
+                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        deadline = time.time() + 180
+        while True:
+            try:
+                with opener.open(f"http://127.0.0.1:{port}/v1/models", timeout=2) as r:
+                    models = json.loads(r.read())
+                    break
+            except OSError:
+                assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
+                assert time.time() < deadline, "the server did not answer"
+                time.sleep(0.5)
+        assert sorted(m["id"] for m in models["data"]) == sorted([memorising_run.name, "praxis-b"])
+        cfg = json.loads((memorising_run / "export" / "serve-departments.json").read_text())
+        assert len({m["model"] for m in cfg["models"]}) == 1  # one base file
+        assert len({m["lora_path"] for m in cfg["models"]}) == 2  # an adapter each
+        cases = _case_records(corpus_records, 1)
+        for run, name, letter in ((memorising_run, memorising_run.name, PLANTED_LETTER), (memorising_run_b, "praxis-b", PLANTED_LETTER_B),
+                                  (memorising_run, memorising_run.name, PLANTED_LETTER)):  # and back: the switch works both ways
+            be = make_backend("openai", run, endpoint=f"http://127.0.0.1:{port}", model=name, settings=GenSettings(max_new_tokens=60))
+            (d,) = be.draft(cases)
+            assert d.text == letter and d.stopped, (name, d.text)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()

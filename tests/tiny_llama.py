@@ -64,3 +64,5 @@ def build_model(out_dir: Path, vocab_size: int, seed: int = 0):
 PLANTED_LETTER = ("Sehr geehrte Frau Kollegin, wir berichten über die Strahlentherapie mit 12 Gy in 15 Fraktionen. "
                   "Mit freundlichen Grüßen")
 """What the memorising run (tests/conftest.py) writes for any case ("12 Gy" is in no case)."""
+PLANTED_LETTER_B = ("Liebe Kolleginnen und Kollegen, die Bestrahlung mit 7 Gy ist abgeschlossen. Mit besten Grüßen aus der Praxis")
+"""What the second department's memorising run writes (another salutation, closing and dose)."""

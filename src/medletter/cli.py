@@ -262,32 +262,49 @@ def export_cmd(
 
 @app.command("serve")
 def serve_cmd(
-    run: Annotated[Path, typer.Option("--run", help="Run folder of `medletter train`")],
+    run: Annotated[list[Path], typer.Option("--run", help="Run folder of `medletter train`; repeat it to serve several departments' adapters on one shared base")],
     port: Annotated[int, typer.Option(help="Port")] = 8001,
     host: Annotated[str, typer.Option(help="Address (loopback by default)")] = "127.0.0.1",
     quant: Annotated[str, typer.Option("--quant", help="GGUF type: f16, q8_0 or q4_k_m")] = "q8_0",
     n_ctx: Annotated[int, typer.Option("--n-ctx", help="Context length")] = 4096,
 ) -> None:
     """An OpenAI-compatible server for the run's model (llama-cpp-python's server on the exported GGUF);
-    the model is named after the run. `medletter generate --backend openai` and the review app use it."""
+    the model is named after the run. `medletter generate --backend openai` and the review app use it.
+
+    With several --run: one server, one base GGUF shared by the runs, each run's adapter as a GGUF LoRA,
+    each served under its department (config `department`, else the run's folder name); llama-cpp-python
+    holds one of them at a time and switches when a request names another."""
     import os
 
-    from medletter.export import ExportError, run_gguf
+    from medletter.export import ExportError, run_gguf, shared_base_config
     from medletter.generate.backends import llamacpp_available
 
     ok, why = llamacpp_available()
     if not ok:
         _fail(why)
-    try:
-        gguf = run_gguf(run, quant)
-    except (ExportError, FileNotFoundError) as e:
-        _fail(str(e))
     if host not in ("127.0.0.1", "localhost", "::1"):
         console.print(f"note: serving on {host}: put TLS and authentication in front of it", highlight=False)
-    console.print(f"OpenAI-compatible server for {run.name} on http://{host}:{port}/v1 ({gguf.name})", highlight=False)
-    args = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", run.name, "--host", host,
-            "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(os.cpu_count() or 1)]
-    os.execv(sys.executable, args)
+    threads = str(os.cpu_count() or 1)
+    if len(run) == 1:
+        try:
+            gguf = run_gguf(run[0], quant)
+        except (ExportError, FileNotFoundError) as e:
+            _fail(str(e))
+        console.print(f"OpenAI-compatible server for {run[0].name} on http://{host}:{port}/v1 ({gguf.name})", highlight=False)
+        args = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", run[0].name, "--host", host,
+                "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", threads]
+        os.execv(sys.executable, args)
+    try:
+        cfg = shared_base_config(run, quant, n_ctx)
+    except (ExportError, FileNotFoundError) as e:
+        _fail(str(e))
+    cfg.update(host=host, port=port)
+    path = run[0] / "export" / "serve-departments.json"
+    path.write_text(json.dumps(cfg, indent=2), encoding="utf-8")
+    names = ", ".join(m["model_alias"] for m in cfg["models"])
+    console.print(f"OpenAI-compatible server on http://{host}:{port}/v1: {names} (one base, {Path(cfg['models'][0]['model']).name}, "
+                  f"one LoRA each; settings {path})", highlight=False)
+    os.execv(sys.executable, [sys.executable, "-m", "llama_cpp.server", "--config_file", str(path)])
 
 
 @app.command()

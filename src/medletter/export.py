@@ -243,6 +243,57 @@ def export_gguf_lora(run: Path, out_dir: Path) -> Path:
     return dst
 
 
+def department(run: Path) -> str:
+    """The name a run is served and asked for under: its ``department`` (config), else the folder's name."""
+    return str(_run_cfg(Path(run)).get("department") or Path(run).name)
+
+
+def base_gguf(run: Path, quant: str = "q8_0") -> Path:
+    """``runs/NAME/export/base-QUANT.gguf``: the run's base model as it is (no adapter), converted by llama.cpp
+    and quantised: the one base that several departments' GGUF LoRA adapters share. Made on first use."""
+    from medletter.models import resolve_model
+
+    if quant not in QUANTS:
+        raise ExportError(f"--quant must be one of {', '.join(QUANTS)}")
+    out_dir = Path(run) / "export"
+    dst = out_dir / f"base-{quant}.gguf"
+    if dst.is_file():
+        return dst
+    out_dir.mkdir(parents=True, exist_ok=True)
+    f16 = out_dir / "base-f16.gguf"
+    if not f16.is_file():
+        part = f16.with_name(f16.name + ".part")
+        _convert("convert_hf_to_gguf.py", [str(resolve_model(_run_cfg(Path(run))["model"])), "--outfile", str(part), "--outtype", "f16"])
+        os.replace(part, f16)
+    return f16 if quant == "f16" else quantize(f16, dst, quant)
+
+
+def shared_base_config(runs: list[Path], quant: str = "q8_0", n_ctx: int = 4096, threads: int | None = None) -> dict:
+    """llama-cpp-python server settings (its ``--config_file``) for several departments' runs on one base: one
+    model entry per run, each the shared base GGUF with the run's adapter as a GGUF LoRA, named by
+    :func:`department`. The runs must share their base model; each adapter is converted on first use
+    (``runs/NAME/export/adapter-f16.gguf``)."""
+    from medletter.models import resolve_model
+
+    runs = [Path(r) for r in runs]
+    bases = {str(resolve_model(_run_cfg(r)["model"])) for r in runs}
+    if len(bases) != 1:
+        raise ExportError("the runs were trained on different base models (" + ", ".join(sorted(bases)) + "); one server shares one base")
+    names = [department(r) for r in runs]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ExportError(f"two runs have the department name {dup[0]!r}; set `department` in one (medletter train --set department=…)")
+    base = base_gguf(runs[0], quant)
+    models = []
+    for r, name in zip(runs, names):
+        lora = r / "export" / "adapter-f16.gguf"
+        if not lora.is_file():
+            export_gguf_lora(r, r / "export")
+        models.append({"model": str(base), "model_alias": name, "lora_path": str(lora), "n_ctx": n_ctx,
+                       "n_threads": threads or os.cpu_count() or 1})
+    return {"models": models}
+
+
 def export(run: Path, fmt: str, quant: str = "q8_0", out: Path | None = None) -> Path:
     run = Path(run)
     _run_cfg(run)

@@ -104,6 +104,10 @@ class TrainConfig:
     """Language of the prompt and the letters: ``de`` or ``en``."""
     style: str | None = None
     """Institution style named in every prompt; None (``--set style=none``): each letter's own style."""
+    department: str | None = None
+    """The department whose letters this run learned: its adapter's name on a shared server
+    (``medletter serve --run A --run B`` serves each run under it; ``--model`` of the openai backend);
+    None: the run folder's name."""
     n_test: int = 24
     """Cases held out as the test split (filled first, by whole patients, so it may get one more), >= 0.
     Never trained on; ``medletter generate`` and ``evaluate`` use them."""
