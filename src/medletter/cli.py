@@ -358,12 +358,24 @@ def demo(
     max_steps: Annotated[Optional[int], typer.Option(help="Cut training short (for a quick look)")] = None,
     backend: Annotated[str, typer.Option("--backend", help="Engine for the letters: auto (llama.cpp with parallel sequences, the fastest for a set of letters on a CPU; hf where llama-cpp-python is missing), hf, llamacpp")] = "auto",
     parity: Annotated[bool, typer.Option("--parity", help="Also draft the fine-tuned letters with hf and report how close the llama.cpp (q8_0) letters score (ROUGE-L, fact recall; goal within 0.01); +2-3 minutes")] = False,
+    styles: Annotated[Optional[str], typer.Option("--styles", help="Comma-separated styles (e.g. uniklinik,kreisklinikum): one adapter per style on the same base, each run in OUT/STYLE, and a report of whether each adapter writes its own department's letters (section coverage, style fidelity); a full demo per style")] = None,
 ) -> None:
     """The paper's comparison end to end on the CPU: synthesise -> de-identify -> QLoRA -> generate (base, fine-tuned) -> evaluate -> report."""
     from medletter.demo import run_demo
 
     if backend not in ("auto", "hf", "llamacpp"):
         _fail("--backend must be auto, hf or llamacpp")
+    if styles:
+        from medletter.styles_demo import run_styles_demo
+
+        try:
+            report = run_styles_demo(out, [s.strip() for s in styles.split(",") if s.strip()], console=console, n_train=n_train,
+                                     n_test=n_test, n_validation=n_validation, seed=seed, config=config, max_steps=max_steps,
+                                     backend=backend, parity=parity)
+        except ValueError as e:
+            _fail(str(e), 2)
+        console.print(f"\n[bold]report:[/bold] {report.resolve()}", highlight=False)
+        return
     report = run_demo(out, n_train=n_train, n_test=n_test, n_validation=n_validation, seed=seed, style=style,
                       config=config, max_steps=max_steps, console=console, backend=backend, parity=parity)
     console.print(f"\n[bold]report:[/bold] {report.resolve()}", highlight=False)

@@ -85,6 +85,7 @@ def run_demo(
     stage("QLoRA fine-tuning Gemma-3-270M on the CPU")
     cfg = load_config(config, {"max_steps": max_steps, "model": model, "n_test": n_test, "n_validation": n_validation, "seed": seed})
     cfg.style = style
+    cfg.department = cfg.department or style  # the adapter's name on a shared server (medletter serve --run A --run B)
     cfg.deid = True
     summary = run_training(cfg, deid, out)
 
