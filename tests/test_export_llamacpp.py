@@ -3,6 +3,7 @@ the tiny Llama-3 model: the exported model writes what the HF model writes, and 
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -70,8 +71,13 @@ def test_llamacpp_drafts_a_set_as_parallel_sequences(memorising_run, exported, c
     lc = make_backend("llamacpp", memorising_run, settings=GenSettings(max_new_tokens=60, batch_size=2), fallback=False)
     drafts = lc.draft(recs, progress=done.append)
     lc.close()
+    alone = make_backend("llamacpp", memorising_run, settings=GenSettings(max_new_tokens=60, batch_size=1), fallback=False)
+    singles = alone.draft(recs)
+    alone.close()
     assert [d.case_id for d in drafts] == [r.case.case_id for r in recs]
-    assert all(d.text == PLANTED_LETTER and d.stopped and d.batch_size == 2 and d.tokens_per_s > 0 for d in drafts)
+    assert [d.text for d in drafts] == [d.text for d in singles]  # each letter as the model writes it alone
+    assert all(d.stopped and d.batch_size == 2 and d.tokens_per_s > 0 for d in drafts)
+    assert sum(d.text == PLANTED_LETTER for d in drafts) >= 3  # (the tiny model memorised 8 cases; most others too)
     assert len(done) == 5
     short = make_backend("llamacpp", memorising_run, settings=GenSettings(max_new_tokens=3, batch_size=3), fallback=False)
     cut = short.draft(recs[:3])
@@ -87,61 +93,20 @@ def _free_port() -> int:
         return sk.getsockname()[1]
 
 
-def test_openai_backend_against_a_real_llamacpp_server(memorising_run, exported, corpus_records, tmp_path):
-    """`medletter serve` (llama-cpp-python's OpenAI-compatible server on the run's GGUF, loopback), and
-    the openai backend drafting through it: the same letter, ended by the model."""
+@contextlib.contextmanager
+def _serving(runs, tmp_path):
+    """`medletter serve --run …` on a free loopback port; yields (port, the server's /v1/models), stops it after."""
     import subprocess
     import sys
     import time
     import urllib.request
 
-    from tiny_llama import PLANTED_LETTER
-
-    from medletter.generate.backends import GenSettings, make_backend
-
     port = _free_port()
     log = open(tmp_path / "serve.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "medletter.cli", "serve", "--run", str(memorising_run), "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        deadline = time.time() + 120
-        while True:
-            try:
-                with opener.open(f"http://127.0.0.1:{port}/v1/models", timeout=2) as r:
-                    models = json.loads(r.read())
-                    break
-            except OSError:
-                assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-2000:]
-                assert time.time() < deadline, "the server did not answer"
-                time.sleep(0.5)
-        assert models["data"][0]["id"] == memorising_run.name
-        be = make_backend("openai", memorising_run, endpoint=f"http://127.0.0.1:{port}", model=memorising_run.name,
-                          settings=GenSettings(max_new_tokens=60))
-        (d,) = be.draft(_case_records(corpus_records, 1))
-        assert d.text == PLANTED_LETTER and d.stopped and d.new_tokens > 10
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
-
-
-def test_one_server_serves_each_department_from_its_own_adapter(memorising_run, memorising_run_b, corpus_records, tmp_path):
-    """`medletter serve --run A --run B`: one llama-cpp-python server, one base GGUF, each run's adapter as a
-    GGUF LoRA under its department's name; each department's draft comes from its own adapter."""
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    from tiny_llama import PLANTED_LETTER, PLANTED_LETTER_B
-
-    from medletter.generate.backends import GenSettings, make_backend
-
-    port = _free_port()
-    log = open(tmp_path / "serve.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "medletter.cli", "serve", "--run", str(memorising_run), "--run", str(memorising_run_b),
-                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    args = [sys.executable, "-m", "medletter.cli", "serve", "--port", str(port)]
+    for r in runs:
+        args += ["--run", str(r)]
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
     try:
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         deadline = time.time() + 180
@@ -154,6 +119,36 @@ def test_one_server_serves_each_department_from_its_own_adapter(memorising_run, 
                 assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
                 assert time.time() < deadline, "the server did not answer"
                 time.sleep(0.5)
+        yield port, models
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def test_openai_backend_against_a_real_llamacpp_server(memorising_run, exported, corpus_records, tmp_path):
+    """`medletter serve` (llama-cpp-python's OpenAI-compatible server on the run's GGUF, loopback), and
+    the openai backend drafting through it: the same letter, ended by the model."""
+    from tiny_llama import PLANTED_LETTER
+
+    from medletter.generate.backends import GenSettings, make_backend
+
+    with _serving([memorising_run], tmp_path) as (port, models):
+        assert models["data"][0]["id"] == memorising_run.name
+        be = make_backend("openai", memorising_run, endpoint=f"http://127.0.0.1:{port}", model=memorising_run.name,
+                          settings=GenSettings(max_new_tokens=60))
+        (d,) = be.draft(_case_records(corpus_records, 1))
+        assert d.text == PLANTED_LETTER and d.stopped and d.new_tokens > 10
+
+
+def test_one_server_serves_each_department_from_its_own_adapter(memorising_run, memorising_run_b, corpus_records, tmp_path):
+    """`medletter serve --run A --run B`: one llama-cpp-python server, one base GGUF, each run's adapter as a
+    GGUF LoRA under its department's name; each department's draft comes from its own adapter."""
+    from tiny_llama import PLANTED_LETTER, PLANTED_LETTER_B
+
+    from medletter.generate.backends import GenSettings, make_backend
+
+    with _serving([memorising_run, memorising_run_b], tmp_path) as (port, models):
         assert sorted(m["id"] for m in models["data"]) == sorted([memorising_run.name, "praxis-b"])
         cfg = json.loads((memorising_run / "export" / "serve-departments.json").read_text())
         assert len({m["model"] for m in cfg["models"]}) == 1  # one base file
@@ -164,7 +159,3 @@ def test_one_server_serves_each_department_from_its_own_adapter(memorising_run, 
             be = make_backend("openai", run, endpoint=f"http://127.0.0.1:{port}", model=name, settings=GenSettings(max_new_tokens=60))
             (d,) = be.draft(cases)
             assert d.text == letter and d.stopped, (name, d.text)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
