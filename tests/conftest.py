@@ -112,11 +112,11 @@ def _memorise(tmp_path_factory, tiny_llama, corpus_records, text: str, name: str
     from medletter.train import load_config, train
 
     recs = []
-    for r in corpus_records[:8]:
+    for r in corpus_records[:12]:
         letter = Letter(style="uniklinik", language="de", sections=[Section(key="salutation", text=text)], text=text, spans=[])
         recs.append(Record(case=r.case, letter=letter))
     cfg = load_config(None, dict(model=str(tiny_llama), quantization="none", dtype="fp32", learning_rate=5e-3, warmup_steps=0,
-                                 max_steps=60, batch_size=4, gradient_accumulation_steps=1, max_length=2048, lora_r=16,
+                                 max_steps=150, batch_size=4, gradient_accumulation_steps=1, max_length=2048, lora_r=16,
                                  lora_alpha=32, lora_dropout=0.0, report_to=[], save_steps=1000, n_test=0, n_validation=0,
                                  department=department))
     cfg.style = "uniklinik"
