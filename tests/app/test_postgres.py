@@ -53,6 +53,22 @@ def pg_url():
         shutil.rmtree(base, ignore_errors=True)
 
 
+def _clean(db) -> None:
+    from sqlalchemy import text
+
+    with db.engine.begin() as c:
+        c.execute(text("TRUNCATE audit_events, letter_versions, jobs, letters, cases, api_tokens, web_sessions, users RESTART IDENTITY CASCADE"))
+
+
+def _all_at_once(fn, n: int) -> None:
+    """fn(0) … fn(n-1) in n threads, joined (fn waits on a barrier of its own to start together)."""
+    threads = [threading.Thread(target=fn, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 @pytest.fixture
 def pg_app(pg_url, memorising_run):
     from fastapi.testclient import TestClient
@@ -65,8 +81,7 @@ def pg_app(pg_url, memorising_run):
     from .util import add_users
 
     db = Database(pg_url)
-    with db.engine.begin() as c:  # a clean database for each test
-        c.execute(text("TRUNCATE audit_events, letter_versions, jobs, letters, cases, api_tokens, web_sessions, users RESTART IDENTITY CASCADE"))
+    _clean(db)  # a clean database for each test
     app = create_app(Settings(db=pg_url, run=memorising_run, max_new_tokens=48), db=db)
     add_users(db)
     with TestClient(app) as client:
@@ -110,11 +125,7 @@ def test_postgres_flow_and_concurrent_saves(pg_app, case_lines):
         barrier.wait()
         results.append(client.put(f"/api/v1/letters/{lid}", json={"text": f"Fassung {k}"}, headers={**tokens[k], "If-Match": "1"}).status_code)
 
-    threads = [threading.Thread(target=save, args=(k,)) for k in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _all_at_once(save, 8)
     assert sorted(results) == [200] + [409] * 7, results
     lt = client.get(f"/api/v1/letters/{lid}", headers=doc).json()
     assert lt["version"] == 2 and lt["text"].startswith("Fassung ")
@@ -140,8 +151,7 @@ def test_two_web_processes_on_postgres_lose_no_update(pg_url, memorising_run, ca
     from .util import add_users
 
     db = Database(pg_url)
-    with db.engine.begin() as c:
-        c.execute(text("TRUNCATE audit_events, letter_versions, jobs, letters, cases, api_tokens, web_sessions, users RESTART IDENTITY CASCADE"))
+    _clean(db)
     add_users(db)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -184,11 +194,7 @@ def test_two_web_processes_on_postgres_lose_no_update(pg_url, memorising_run, ca
                 results.append(c.put(f"/api/v1/letters/{lid}", json={"text": f"Fassung {k}"},
                                      headers={**tokens[k], "If-Match": "1"}).status_code)
 
-        threads = [threading.Thread(target=save, args=(k,)) for k in range(16)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        _all_at_once(save, 16)
         assert sorted(results) == [200] + [409] * 15, results
         with db.engine.connect() as c:
             versions = [v for (v,) in c.execute(text("SELECT version FROM letter_versions WHERE letter_id = :l ORDER BY version"), {"l": lid})]
