@@ -72,7 +72,6 @@ def _all_at_once(fn, n: int) -> None:
 @pytest.fixture
 def pg_app(pg_url, memorising_run):
     from fastapi.testclient import TestClient
-    from sqlalchemy import text
 
     from medletter.app.config import Settings
     from medletter.app.db import Database
