@@ -38,4 +38,21 @@ def test_compare_runs_every_model_on_the_same_cases(tmp_path, tiny_llama):
     assert all(i["peak_rss_mib"] > 100 and i["steps"] == 1 for i in info.values())
     (pair,) = ev["compare"]["paired"]
     assert ev["compare"]["paired"][pair]["rougeL"]["n"] == 2
-    assert "Paired differences" in report.read_text()
+    html = report.read_text()
+    assert "Paired differences" in html and "medletter study create --name compare --from" in html
+    from medletter.app.studyfile import read_study_file
+
+    cases, systems, reference = read_study_file(out / "study" / "study.json")
+    assert reference and cases.is_file() and set(systems) == {tiny_llama.name, "tiny-b"}
+    assert systems["tiny-b"].resolve() == (out / "tiny-b" / "letters.jsonl").resolve()
+    from typer.testing import CliRunner
+
+    from medletter.cli import app as cli
+
+    db = str(tmp_path / "study.db")
+    r = CliRunner().invoke(cli, ["users", "add", "rita", "--role", "rater", "--password-stdin", "--db", db], input="a-long-password-1\n")
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["study", "create", "--name", "compare", "--from", str(out / "study" / "study.json"), "--raters", "rita",
+                                 "--db", db])
+    assert r.exit_code == 0, r.output
+    assert "from 3 systems" in r.output.replace("\n", " ")  # both fine-tuned models and the reference

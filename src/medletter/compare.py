@@ -2,7 +2,9 @@
 models here), every model trained and scored the same way.
 
 Each model gets a demo run of its own (``OUT/MODEL/``) in a fresh process (so its peak memory is its own): the same
-synthetic corpus, split, de-identification, prompt, preset and number of training letters, the same test cases. Then
+synthetic corpus, split, de-identification, prompt, preset and number of training letters, the same test cases, and a
+``max_length`` that cuts no letter in any model's tokenizer (the budget is letters and steps, not tokens: SmolLM2's
+tokenizer needs about twice Gemma's tokens for a German letter). Then
 the four (or more) systems, base and fine-tuned per model, are evaluated together, and the fine-tuned models are
 compared letter by letter: the paired difference of ROUGE-L and fact recall on the same test cases, with a bootstrap
 interval, says whether one model is better or the difference is within what 24 letters can resolve.
@@ -49,6 +51,8 @@ def paired_differences(rows: list[dict], a: str, b: str, n_boot: int = 2000, see
 def run_compare(out: Path, models: list[str], console=None, **demo_kwargs) -> Path:
     """Train and draft with every model (``out/MODEL``), evaluate all systems together, write ``out/eval.json``,
     ``out/eval_letters.jsonl`` and ``out/report.html``."""
+    from medletter.app.studyfile import write_study_file
+    from medletter.demo import study_section_html
     from medletter.evaluate import evaluate_systems
     from medletter.evaluate.report import summary_table, write_report
     from medletter.records import Record
@@ -95,9 +99,16 @@ def run_compare(out: Path, models: list[str], console=None, **demo_kwargs) -> Pa
     with atomic_writer(out / "eval.json") as f:
         json.dump(ev, f, indent=2)
     write_jsonl(out / "eval_letters.jsonl", rows)
+    # the paper's physician rating of the models: a blinded study of the fine-tuned letters (and the references),
+    # each system named by its model (study system names take no "/")
+    study = write_study_file(out / "study" / "study.json", first / "data" / "test.jsonl",
+                             {n: out / n / "letters.jsonl" for n in names}, reference=True)
     report = write_report(out / "report.html", ev, rows, records, systems, title="medletter compare: " + " vs ".join(models),
                           subtitle="the same corpus, split, prompt, preset and test cases for every model",
-                          extra=[{"title": "Models", "html": models_html(info)}, {"title": "Paired differences", "html": paired_html(paired)}])
+                          extra=[{"title": "Models", "html": models_html(info)}, {"title": "Paired differences", "html": paired_html(paired)},
+                                 {"title": "Physician study", "html": study_section_html(
+                                     out, study, len(records), name="compare", run=first,
+                                     systems=f"the {len(names)} fine-tuned models and the reference letter")}])
     if console:
         console.print(summary_table(ev))
         for name, p in paired.items():

@@ -48,6 +48,7 @@ def run_demo(
     config: str = "cpu-demo",
     max_steps: int | None = None,
     model: str | None = None,
+    max_length: int | None = None,
     console: Console | None = None,
     generation_batch_size: int = 24,
     backend: str = "auto",
@@ -85,7 +86,8 @@ def run_demo(
         write_jsonl(out / "data" / f"{name}.jsonl", [r.model_copy(update={"split": name}) for r in rs])
     console.print(f"  {sum(len(r.letter.spans) for r in deid['train'])} PHI spans replaced by surrogates in {len(deid['train'])} training letters", highlight=False)
 
-    cfg = load_config(config, {"max_steps": max_steps, "model": model, "n_test": n_test, "n_validation": n_validation, "seed": seed})
+    cfg = load_config(config, {"max_steps": max_steps, "model": model, "n_test": n_test, "n_validation": n_validation, "seed": seed,
+                               "max_length": max_length})
     label = _MODEL_LABELS.get(cfg.model, Path(cfg.model).name)
     stage(f"QLoRA fine-tuning {label} on the CPU")
     cfg.style = style
@@ -176,8 +178,11 @@ def run_demo(
     return report
 
 
-def study_section_html(out: Path, study: Path, n_cases: int) -> str:
-    """The report's "Physician study" section: what the demo cannot measure itself, and the commands that do."""
+def study_section_html(out: Path, study: Path, n_cases: int, name: str = "demo",
+                       systems: str = "three systems: the base model, the fine-tuned model and the reference letter",
+                       run: Path | None = None) -> str:
+    """The report's "Physician study" section: what the demo cannot measure itself, and the commands that do.
+    ``run``: the training run the app drafts with (default ``out``)."""
     from html import escape
 
     from medletter.app.services.studies import default_instrument
@@ -186,15 +191,15 @@ def study_section_html(out: Path, study: Path, n_cases: int) -> str:
     db = escape(str(out / "medletter.db"))
     return (
         "<p>ROUGE does not say whether a physician could use a draft; the paper's strongest evidence is a physician "
-        "rating. The demo cannot rate, so it wrote a ready study file for its "
-        f"{n_cases} test cases with three systems: the base model, the fine-tuned model and the reference letter "
+        f"rating. The {escape(name)} cannot rate, so it wrote a ready study file for its "
+        f"{n_cases} test cases with {escape(systems)} "
         f"(<code>{escape(str(study))}</code>). Cases and letters are pseudonymised when the study is made; raters "
         "see them blinded, in their own random order.</p>"
         f"<pre>medletter users add rater1 --role rater --db {db}\n"
         f"medletter users add rater2 --role rater --db {db}\n"
-        f"medletter study create --name demo --from {escape(str(study))} --raters rater1,rater2 --db {db}\n"
-        f"medletter app --run {escape(str(out))} --db {db}      # raters open /rater\n"
-        f"medletter study results demo --db {db} [--json] [--csv ratings.csv]</pre>"
+        f"medletter study create --name {escape(name)} --from {escape(str(study))} --raters rater1,rater2 --db {db}\n"
+        f"medletter app --run {escape(str(run or out))} --db {db}      # raters open /rater\n"
+        f"medletter study results {escape(name)} --db {db} [--json] [--csv ratings.csv]</pre>"
         f"<p>Each letter is rated on a worded 4-point scale:</p><ul>{dims}</ul>"
         "<p>Results: mean per system and dimension with a 95% bootstrap interval, paired differences between systems, "
         "and Krippendorff's α per dimension (the paper: clinical benefit 3.4 of 4).</p>"
