@@ -192,7 +192,7 @@ def run_medletter(spec: dict, work: Path) -> dict:
     if spec.get("profile_dir"):
         prof, prof_stop = _make_profiler_callbacks(Path(spec["profile_dir"]) / "medletter.txt", cfg.max_steps)
         original = recipe._callbacks
-        recipe._callbacks = lambda rd, total: original(rd, total) + [prof]  # before the recipe's step timer
+        recipe._callbacks = lambda *a, **kw: original(*a, **kw) + [prof]  # before the recipe's step timer
     # observe the trainer the recipe builds (parameter dtypes); with --profile, add the profiler's stop after
     # the recipe's step timer (LetterTrainer adds its Throughput callback last, in __init__)
     seen: dict = {}
