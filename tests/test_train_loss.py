@@ -167,3 +167,33 @@ def test_fused_path_runs_under_the_trainers_mixed_precision(tiny_llama, tmp_path
         trainer.fused_loss = fused
         trainer.compute_loss(trainer.model, {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": labels})
     assert seen == {False: True, True: True}, seen
+
+
+def test_head_gradient_over_the_vocabulary_head_only_leaves_the_loss_alone():
+    """``min_p``: the loss is the same; the gradient leaves out the columns whose softmax − one-hot entry
+    stays below min_p in every row of the chunk, so a tiny threshold is near exact and a large one is not."""
+    g = torch.Generator().manual_seed(4)
+    V, H = 4096, 32
+    head = torch.nn.Linear(H, V, bias=False).requires_grad_(False)
+    head.weight.data = torch.randn(V, H, generator=g)
+    t = torch.randint(0, V, (9,), generator=g)
+    t[2] = IGNORE_INDEX
+    h0 = torch.randn(9, H, generator=g) * 0.5
+    for i in range(9):
+        h0[i] += 0.1 * i * head.weight.data[t[i].clamp_min(0)]  # from unsure to confident rows
+
+    def run(min_p):
+        h = h0.clone().requires_grad_(True)
+        loss = letter_loss(h, head, t, 8, compute_dtype=torch.float32, chunk=4, min_p=min_p)
+        loss.backward()
+        return float(loss), h.grad
+
+    exact_loss, exact = run(0.0)
+    for min_p, tol in ((1e-7, 1e-4), (1e-3, 0.05)):
+        loss, grad = run(min_p)
+        assert loss == exact_loss
+        err = float((grad - exact).norm() / exact.norm())
+        assert err <= tol, (min_p, err)
+    loss, grad = run(0.5)  # only the target columns and the few dominant ones
+    assert loss == exact_loss and float((grad - exact).norm() / exact.norm()) > 0.05
+    assert grad[2].abs().sum() == 0

@@ -40,6 +40,11 @@ class TrainConfig:
     """Attention kernel: ``auto`` (``eager`` on CPUs, where it measured 6% faster per training step than
     PyTorch's SDPA for 1,100-token letters on 2 cores, and what transformers recommends for training Gemma
     models; ``sdpa`` on GPUs), or ``eager``, ``sdpa``, ``flash_attention_2``."""
+    head_grad_min_p: float = 0.0
+    """Backward pass of the output projection in the fused letter loss: project back only the vocabulary
+    columns whose gradient entry (softmax − one-hot) exceeds this in some position of a 256-position
+    chunk, 0 <= x < 1; 0: all columns (exact). The loss is unchanged; the gradient drops the
+    vocabulary's tail below the threshold."""
     # LoRA
     lora_r: int = 16
     """LoRA rank (width of the adapter matrices), >= 1; typically 8–64. Trainable parameters grow linearly with it."""
@@ -152,6 +157,8 @@ class TrainConfig:
                 raise ConfigError(f"{key} must be >= {low}, not {getattr(self, key)!r}")
         if not 0 <= self.lora_dropout < 1:
             raise ConfigError(f"lora_dropout must be in [0, 1), not {self.lora_dropout!r}")
+        if not 0 <= self.head_grad_min_p < 1:
+            raise ConfigError(f"head_grad_min_p must be in [0, 1), not {self.head_grad_min_p!r}")
         for key in ("learning_rate", "epochs"):
             if not getattr(self, key) > 0:
                 raise ConfigError(f"{key} must be > 0, not {getattr(self, key)!r}")

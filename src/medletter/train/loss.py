@@ -77,7 +77,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, hidden, weight, targets, compute_dtype, softcap, chunk, cache):
+    def forward(ctx, hidden, weight, targets, compute_dtype, softcap, chunk, cache, min_p):
         need_grad = ctx.needs_input_grad[0]
         w = _weight_in(weight, compute_dtype, cache)
         grad = torch.zeros_like(hidden) if need_grad else None
@@ -107,7 +107,13 @@ class _LinearCrossEntropy(torch.autograd.Function):
                     p.mul_(valid[:, None].to(p.dtype))
                     if softcap:
                         p.mul_((1.0 - z * z).to(p.dtype))
-                    grad[s : s + chunk] = (p @ w).to(hidden.dtype)
+                    if min_p:
+                        # the vocabulary's tail: columns whose gradient entry stays below min_p in every row
+                        # of the chunk (the target's entry is the only negative one) are left out
+                        cols = ((p.amax(dim=0) > min_p) | (p.amin(dim=0) < -min_p)).nonzero().squeeze(1)
+                        grad[s : s + chunk] = (p[:, cols] @ w[cols]).to(hidden.dtype)
+                    else:
+                        grad[s : s + chunk] = (p @ w).to(hidden.dtype)
                 del p
         if need_grad:
             ctx.save_for_backward(grad)
@@ -116,21 +122,24 @@ class _LinearCrossEntropy(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         (grad,) = ctx.saved_tensors
-        return grad * g.to(grad.dtype), None, None, None, None, None, None
+        return grad * g.to(grad.dtype), None, None, None, None, None, None, None
 
 
 def letter_loss(hidden: torch.Tensor, head: torch.nn.Linear, targets: torch.Tensor, n_items, softcap: float | None = None,
-                compute_dtype: torch.dtype | None = None, chunk: int = 256, cache: dict | None = None) -> torch.Tensor:
+                compute_dtype: torch.dtype | None = None, chunk: int = 256, cache: dict | None = None,
+                min_p: float = 0.0) -> torch.Tensor:
     """Mean cross-entropy of ``targets`` (``IGNORE_INDEX`` = not counted) under ``softcap(head(hidden))``.
 
     ``hidden``: [N, H] final hidden states of the positions to score; ``targets``: [N] next tokens;
     ``n_items``: the divisor (the number of target tokens in the whole accumulated batch). Same value and
     gradient as ``cross_entropy(head(hidden), targets, reduction="sum") / n_items``. ``cache``: a dict the
     caller keeps for as long as the head stays frozen (a training run), holding the head cast to the
-    compute dtype.
+    compute dtype. ``min_p`` > 0: the gradient projects back only the vocabulary columns whose entry of
+    softmax − one-hot exceeds it in some position of the chunk (``TrainConfig.head_grad_min_p``); the
+    loss is the same.
     """
     if compute_dtype is None:
         dev = hidden.device.type
         compute_dtype = torch.get_autocast_dtype(dev) if torch.is_autocast_enabled(dev) else hidden.dtype
-    total = _LinearCrossEntropy.apply(hidden, head.weight, targets, compute_dtype, softcap or None, chunk, cache)
+    total = _LinearCrossEntropy.apply(hidden, head.weight, targets, compute_dtype, softcap or None, chunk, cache, float(min_p))
     return total / n_items

@@ -120,6 +120,7 @@ def _make_trainer_class():
             self.add_callback(self.throughput)
             self.fused_loss = fused_loss_supported(self.model)
             self.head_cache: dict = {}  # the frozen output head in the compute dtype, cast once per run
+            self.head_grad_min_p = 0.0  # TrainConfig.head_grad_min_p, set by train()
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             labels = inputs["labels"]
@@ -135,7 +136,8 @@ def _make_trainer_class():
                     hidden = base.model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).last_hidden_state
                     h = hidden[:, keep]
                     loss = letter_loss(h.reshape(-1, h.shape[-1]), base.get_output_embeddings(), tgt.reshape(-1).to(h.device), n,
-                                       softcap=getattr(base.config, "final_logit_softcapping", None), cache=self.head_cache)
+                                       softcap=getattr(base.config, "final_logit_softcapping", None), cache=self.head_cache,
+                                       min_p=self.head_grad_min_p)
                 logits = None
             else:
                 out = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"], logits_to_keep=keep)
@@ -349,6 +351,7 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
         data_collator=lambda rows: collate(rows, tok.pad_token_id),
         callbacks=_callbacks(run_dir, total, model, cfg.dump_first_step_gradients),
     )
+    trainer.head_grad_min_p = cfg.head_grad_min_p
     from transformers.trainer_callback import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)  # our progress bar shows the logs
