@@ -28,7 +28,7 @@ from medletter.textfmt import age_on, fmt_date, fmt_num
 
 log = logging.getLogger(__name__)
 
-PROMPT_VERSION = "2"
+PROMPT_VERSION = "3"
 """Version of the prompt text (see the module docstring for when to bump it)."""
 
 LETTER_TYPES = {
@@ -89,7 +89,9 @@ def render_case(case: Case, lang: str = "de") -> str:
         f"{L['treating']}: " + "; ".join(_physician(ph) for ph in case.treating_physicians),
     ]
     d = case.main_diagnosis
-    dx = [f"{d.text} ({d.icd10})"]
+    # the code with its classification, as letters write it: copied whole, not assembled (prompt v3; the
+    # demo model wrote "ICD-12 C32.0" and "ICD-1 D1" when it had to add the "ICD-10" itself)
+    dx = [f"{d.text} (ICD-10 {d.icd10})"]
     side = L["side"][d.laterality.value]
     if side and side not in d.text:
         dx.append(side)
