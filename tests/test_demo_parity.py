@@ -24,3 +24,6 @@ def test_parity_of_identical_and_of_worse_letters(corpus_records):
     assert 'id="parity"' in html and "a DROP of more than 0.01" in html and "NOT within ±0.01" in html
     assert "llama.cpp (GGUF" in html
     assert "<b>" not in html
+    worse["teacher_forced"] = {"quant": "q8_0", "letters": 4, "positions": 1800, "agreement": 0.9931, "lowest_letter": 0.987}
+    html = drafting_html({"finetuned": {"backend": "llamacpp", "tokens_per_s": 100.0, "stopped_by_model": 4, "letters": 4}}, worse)
+    assert 'id="agreement"' in html and "at 99.3% of 1800 letter positions" in html and "lowest letter 98.7%" in html

@@ -159,3 +159,23 @@ def test_one_server_serves_each_department_from_its_own_adapter(memorising_run, 
             be = make_backend("openai", run, endpoint=f"http://127.0.0.1:{port}", model=name, settings=GenSettings(max_new_tokens=60))
             (d,) = be.draft(cases)
             assert d.text == letter and d.stopped, (name, d.text)
+
+
+def test_teacher_forced_agreement_of_the_export(memorising_run, exported, corpus_records):
+    """--parity's fidelity measure: both engines read the same letters token by token. On the letter the
+    run learned, llama.cpp q8_0 names transformers' next token everywhere; on a letter it did not learn,
+    the positions are still all counted (and the argmax per engine is a real choice, so agreement is a
+    share, not a constant)."""
+    from tiny_llama import PLANTED_LETTER
+
+    from medletter.generate.agreement import next_token_agreement
+
+    recs = _case_records(corpus_records, 3)
+    learned = next_token_agreement(memorising_run, recs, {r.case.case_id: PLANTED_LETTER for r in recs})
+    assert learned["letters"] == 3 and learned["agreement"] == 1.0 and learned["lowest_letter"] == 1.0
+    n_tokens = learned["positions"] // 3
+    other = "Sehr geehrte Frau Kollegin, heute kein Brief, nur Zahlen: 17, 42, 99 und ein Datum 3.4.2031."
+    unlearned = next_token_agreement(memorising_run, recs[:1], {recs[0].case.case_id: other})
+    assert unlearned["letters"] == 1 and unlearned["positions"] != n_tokens
+    assert 0.0 <= unlearned["agreement"] <= 1.0
+    assert next_token_agreement(memorising_run, recs, {})["letters"] == 0
