@@ -18,6 +18,8 @@ from medletter.records import Record
 
 
 def _letter_ids(tokenizer, prompt: list[int], text: str, stops: set[int]) -> list[int]:
+    """prompt + letter + one end marker: with it, the position after the letter's last token (where each
+    engine predicts the end, or not) is compared too; which marker is fed there changes no prediction."""
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     end = sorted(stops)[0] if stops else None
     return prompt + ids + ([end] if end is not None else [])
