@@ -39,30 +39,21 @@ def hf_next_tokens(model, sequences: list[tuple[list[int], int]]) -> list[list[i
     return out
 
 
-def llamacpp_next_tokens(gguf: Path, sequences: list[tuple[list[int], int]], n_threads: int | None = None) -> list[list[int]]:
-    """The same as :func:`hf_next_tokens` with llama.cpp on ``gguf`` (one decode call per sequence, logits
-    kept for the letter positions only)."""
-    import os
-
+def llamacpp_next_tokens(backend, sequences: list[tuple[list[int], int]]) -> list[list[int]]:
+    """The same as :func:`hf_next_tokens` with a :class:`LlamaCppBackend`'s model (a context of its own, one
+    decode call per sequence, logits kept for the letter positions only)."""
     import llama_cpp as lc
     import numpy as np
     from llama_cpp._utils import suppress_stdout_stderr
 
-    with suppress_stdout_stderr(disable=False):
-        mparams = lc.llama_model_default_params()
-        model = lc.llama_model_load_from_file(str(gguf).encode(), mparams)
-    if not model:
-        raise RuntimeError(f"llama.cpp could not load {gguf}")
-    n_vocab = lc.llama_vocab_n_tokens(lc.llama_model_get_vocab(model))
-    longest = max(len(ids) for ids, _ in sequences)
+    n_vocab = backend.llm.n_vocab()
     params = lc.llama_context_default_params()
-    params.n_ctx = params.n_batch = -(-longest // 256) * 256
+    params.n_ctx = params.n_batch = -(-max(len(ids) for ids, _ in sequences) // 256) * 256
     params.n_ubatch = 512
-    params.n_threads = params.n_threads_batch = n_threads or os.cpu_count()
+    params.n_threads = params.n_threads_batch = backend.llm.context_params.n_threads
     with suppress_stdout_stderr(disable=False):
-        ctx = lc.llama_init_from_model(model, params)
+        ctx = lc.llama_init_from_model(backend.llm.model, params)
     if not ctx:
-        lc.llama_model_free(model)
         raise RuntimeError(f"llama.cpp could not make a context of {params.n_ctx} tokens")
     batch = lc.llama_batch_init(params.n_batch, 0, 1)
     out = []
@@ -83,7 +74,6 @@ def llamacpp_next_tokens(gguf: Path, sequences: list[tuple[list[int], int]], n_t
         with suppress_stdout_stderr(disable=False):
             lc.llama_batch_free(batch)
             lc.llama_free(ctx)
-            lc.llama_model_free(model)
     return out
 
 
@@ -92,29 +82,27 @@ def next_token_agreement(run: Path, records: list[Record], letters: dict[str, st
     """Teacher-forced agreement of the run's ``quant`` GGUF (llama.cpp) with the run's model on transformers
     (the hf backend's merged model), over ``letters`` (case id -> letter text, e.g. the hf backend's
     drafts; the end marker appended): the share of letter positions at which both name the same most
-    likely next token, overall and per letter (the lowest)."""
-    from medletter.dataset import encode_prompt, prompt_text, stop_token_ids
-    from medletter.export import run_gguf
-    from medletter.generate import load_run
+    likely next token, overall and per letter (the lowest). Both engines come from ``make_backend``, so
+    they read the prompts their drafts were written from."""
+    from medletter.generate.backends import make_backend
 
     t0 = time.perf_counter()
-    model, tok, cfg = load_run(run)
-    style = style or cfg.get("style") or cfg.get("train_style") or "default"
-    lang = lang or cfg.get("lang") or "de"
-    stops = set(stop_token_ids(tok))
+    hf_be = make_backend("hf", run, style=style, lang=lang)
     sequences = []
     for r in records:
-        if r.case.case_id not in letters:
-            continue
-        prompt = encode_prompt(tok, prompt_text(tok, r.case, style, lang))
-        sequences.append((_letter_ids(tok, prompt, letters[r.case.case_id], stops), len(prompt)))
+        if r.case.case_id in letters:
+            prompt = hf_be.prompt_ids(r)
+            sequences.append((_letter_ids(hf_be.tokenizer, prompt, letters[r.case.case_id], set(hf_be.stops)), len(prompt)))
     if not sequences:
         return {"quant": quant, "letters": 0, "positions": 0, "agreement": None, "lowest_letter": None,
                 "seconds": round(time.perf_counter() - t0, 1)}
-    hf = hf_next_tokens(model, sequences)
-    del model
-    gguf = run_gguf(run, quant)
-    ll = llamacpp_next_tokens(gguf, sequences)
+    hf = hf_next_tokens(hf_be.model, sequences)
+    del hf_be
+    ll_be = make_backend("llamacpp", run, style=style, lang=lang, quant=quant, fallback=False)
+    try:
+        ll = llamacpp_next_tokens(ll_be, sequences)
+    finally:
+        ll_be.close()
     same = [sum(a == b for a, b in zip(x, y)) for x, y in zip(hf, ll)]
     sizes = [len(x) for x in hf]
     return {"quant": quant, "letters": len(sequences), "positions": sum(sizes),
