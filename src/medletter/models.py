@@ -205,13 +205,18 @@ def load_tokenizer(path: str | Path):
 def load_for_training(path: str | Path, quantization: str = "nf4", dtype: str = "auto", gradient_checkpointing: bool = False,
                       attn_implementation: str = "auto"):
     """The base model ready for LoRA: 4-bit NF4 with double quantisation (QLoRA), or unquantised.
-    ``attn_implementation`` ``auto``: eager on CPUs (faster there, see TrainConfig), sdpa on GPUs."""
+    ``attn_implementation`` ``auto``: ``chunked`` on CPUs (eager's arithmetic without the masked-out blocks,
+    train/attention.py; see TrainConfig), sdpa on GPUs."""
     import torch
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
     cd = compute_dtype(dtype)
     if attn_implementation == "auto":
-        attn_implementation = "sdpa" if torch.cuda.is_available() else "eager"
+        attn_implementation = "sdpa" if torch.cuda.is_available() else "chunked"
+    if attn_implementation == "chunked":
+        from medletter.train.attention import register
+
+        attn_implementation = register()
     kwargs: dict = {"dtype": cd, "attn_implementation": attn_implementation}
     if quantization == "nf4":
         kwargs["quantization_config"] = BitsAndBytesConfig(
