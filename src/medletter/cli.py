@@ -470,7 +470,16 @@ def audit(
         raise typer.Exit(3)
 
 
+_LONG_COMMANDS = ("train", "demo", "compare")  # they train: started again under jemalloc where installed (memory.py)
+
+
 def main() -> None:  # pragma: no cover
+    if len(sys.argv) > 1 and sys.argv[1] in _LONG_COMMANDS:
+        from medletter.memory import reexec_with_jemalloc
+
+        spec = getattr(sys.modules["__main__"], "__spec__", None)
+        again = ["-m", spec.name] if spec is not None and spec.name else [sys.argv[0]]  # python -m medletter.cli / the script
+        reexec_with_jemalloc([*again, *sys.argv[1:]])
     app()
 
 
