@@ -142,6 +142,14 @@ def memorising_run_b(tmp_path_factory, tiny_llama, corpus_records):
     return _memorise(tmp_path_factory, tiny_llama, corpus_records, PLANTED_LETTER_B, "dept-b-run", department="praxis-b")
 
 
+@pytest.fixture(scope="session")
+def looping_run(tmp_path_factory, tiny_llama, corpus_records):
+    """A run whose model writes LOOPING_LETTER: one sentence again and again (as base models do)."""
+    from tiny_llama import LOOPING_LETTER
+
+    return _memorise(tmp_path_factory, tiny_llama, corpus_records, LOOPING_LETTER, "looping-run")
+
+
 @pytest.fixture(autouse=True)
 def _rules_only_detection_unless_asked(monkeypatch):
     """Detection in tests does not depend on whether this machine's cache holds a learned PHI tagger

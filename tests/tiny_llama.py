@@ -66,3 +66,5 @@ PLANTED_LETTER = ("Sehr geehrte Frau Kollegin, wir berichten über die Strahlent
 """What the memorising run (tests/conftest.py) writes for any case ("12 Gy" is in no case)."""
 PLANTED_LETTER_B = ("Liebe Kolleginnen und Kollegen, die Bestrahlung mit 7 Gy ist abgeschlossen. Mit besten Grüßen aus der Praxis")
 """What the second department's memorising run writes (another salutation, closing and dose)."""
+LOOPING_LETTER = "Sehr geehrte Frau Kollegin, " + "die Patientin stellt sich in 3 Monaten wieder vor. " * 12 + "Mit freundlichen Grüßen"
+"""What the looping run writes: a letter stuck on one sentence (cut after a few copies when loops are stopped)."""

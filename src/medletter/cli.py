@@ -220,6 +220,7 @@ def generate(
     style: Annotated[Optional[str], typer.Option(help="Style to ask for (default: the run's training style)")] = None,
     lang: Annotated[Optional[str], typer.Option(help="de or en (default: the run's)")] = None,
     sample: Annotated[bool, typer.Option("--sample", help="Sample instead of greedy decoding")] = False,
+    loop_tokens: Annotated[int, typer.Option("--loop-tokens", min=0, help="Stop a letter once its last N tokens copy its own earlier text (0: never)")] = GenSettings.loop_tokens,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid")] = False,
 ) -> None:
     """Draft letters for cases with the fine-tuned (or base) model; records latency and tokens/s per letter."""
@@ -228,7 +229,7 @@ def generate(
     from medletter.jsonl import write_jsonl
 
     records = _records_or_exit(cases, skip_invalid)
-    settings = GenSettings(max_new_tokens=max_new_tokens, batch_size=batch_size, do_sample=sample)
+    settings = GenSettings(max_new_tokens=max_new_tokens, batch_size=batch_size, do_sample=sample, loop_tokens=loop_tokens)
     try:
         be = make_backend(backend, run, base_only=base_only, style=style, lang=lang, settings=settings, endpoint=endpoint,
                           model=model, quant=quant)
@@ -240,7 +241,9 @@ def generate(
         _fail(str(e))
     write_jsonl(out, [d.to_dict() for d in drafts])
     tps = overall_tokens_per_s(drafts)
-    console.print(f"wrote {len(drafts)} letters to {out} ({tps:.1f} tokens/s overall, backend {be.name})", highlight=False)
+    loops = sum(d.looped for d in drafts)
+    said = f"; {loops} stopped because they began to repeat themselves (looped)" if loops else ""
+    console.print(f"wrote {len(drafts)} letters to {out} ({tps:.1f} tokens/s overall, backend {be.name}{said})", highlight=False)
 
 
 @app.command("export")

@@ -152,7 +152,7 @@ def run_demo(
     ev["demo"] = {
         "style": style, "n_train": len(deid["train"]), "n_validation": len(deid["validation"]), "train": summary,
         "generation": {
-            name: {"letters": len(ds), "stopped_by_model": sum(d.stopped for d in ds),
+            name: {"letters": len(ds), "stopped_by_model": sum(d.stopped for d in ds), "looped": sum(d.looped for d in ds),
                    "tokens_per_s": round(sum(d.new_tokens for d in ds) / walls[name], 1), "seconds": round(walls[name], 1),
                    "backend": backends[name]}
             for name, ds in (("base", base), ("finetuned", tuned))
@@ -244,10 +244,14 @@ def drafting_html(generation: dict, parity: dict | None = None) -> str:
     names = {"hf": "transformers (batched)", "llamacpp": "llama.cpp (GGUF; the letters as parallel sequences)",
              "openai": "an OpenAI-compatible server"}
     rows = "".join(f"<tr><td>{escape(s)}</td><td>{escape(names.get(g.get('backend', 'hf'), g.get('backend', '')))}</td>"
-                   f"<td>{g['tokens_per_s']}</td><td>{g['stopped_by_model']} of {g['letters']}</td></tr>"
+                   f"<td>{g['tokens_per_s']}</td><td>{g['stopped_by_model']} of {g['letters']}</td>"
+                   f"<td>{g.get('looped', 0)} of {g['letters']}</td></tr>"
                    for s, g in generation.items())
-    html = ("<p>tokens/s: the system's new tokens over the wall time of drafting all its letters (prompts included).</p>"
-            "<table><thead><tr><th>system</th><th>backend</th><th>tokens/s</th><th>ended by the model</th></tr></thead>"
+    html = ("<p>tokens/s: the system's new tokens over the wall time of drafting all its letters (prompts included). "
+            "A letter that began to repeat itself was stopped there (cut as a loop); one neither ended nor cut ran "
+            "to the token limit.</p>"
+            "<table><thead><tr><th>system</th><th>backend</th><th>tokens/s</th><th>ended by the model</th>"
+            "<th>cut as a loop</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>")
     if parity:
         r, f = parity["rougeL"], parity["fact_recall"]

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from medletter.dataset import stop_token_ids
+from medletter.generate.loops import MAX_PERIOD, loop_end, looping
 from medletter.generate.settings import GenSettings
 from medletter.prompt import encode_prompt, prompt_text, warn_if_prompt_changed
 from medletter.records import Record
@@ -38,6 +39,8 @@ class Draft:
     tokens_per_s: float
     """This letter's new tokens / its batch's wall time."""
     batch_size: int
+    looped: bool = False
+    """True if drafting stopped because the letter had begun to repeat itself (``medletter.generate.loops``)."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -63,9 +66,11 @@ def generate_letters(
     progress=None,
     repetition_penalty: float | None = None,
     on_token=None,
+    loop_tokens: int = _DEFAULTS.loop_tokens,
 ) -> list[Draft]:
     """Draft letters for ``records``. ``on_token(n)``, if given, is called after each decoding step
-    with the number of new tokens so far (the review app shows it as progress)."""
+    with the number of new tokens so far (the review app shows it as progress). A letter that starts to
+    repeat itself stops there (``loop_tokens``; see ``medletter.generate.loops``)."""
     import torch
 
     stops = stop_token_ids(tokenizer)
@@ -94,8 +99,7 @@ def generate_letters(
             kwargs.update(temperature=None, top_p=None, top_k=None)
         if repetition_penalty:
             kwargs["repetition_penalty"] = repetition_penalty
-        if on_token is not None:
-            kwargs["stopping_criteria"] = _progress_criteria(on_token, n)
+        kwargs["stopping_criteria"] = _criteria(n, on_token, loop_tokens)
         t0 = time.perf_counter()
         with torch.inference_mode():
             out = model.generate(input_ids=ids.to(device), attention_mask=att.to(device), **kwargs)
@@ -110,29 +114,41 @@ def generate_letters(
                     break
             while new and new[-1] == tokenizer.pad_token_id:
                 new.pop()
+            cut = None if stopped else loop_end(new, loop_tokens)
+            if cut is not None:
+                new = new[:cut]
             text = tokenizer.decode(new, skip_special_tokens=True).strip()
             r = records[i]
             drafts[i] = Draft(
                 case_id=r.case.case_id, patient_id=r.case.patient.patient_id, system=system, style=style, lang=lang,
                 text=text, new_tokens=len(new), stopped=stopped, latency_s=round(dt, 3),
                 tokens_per_s=round(len(new) / dt, 2) if dt else 0.0, batch_size=len(idx),
+                looped=cut is not None,
             )
         if progress is not None:
             progress(len(idx))
     return [drafts[i] for i in range(len(records))]
 
 
-def _progress_criteria(on_token, prompt_len: int):
-    """A stopping criterion that never stops: it reports progress after every decoding step."""
+def _criteria(prompt_len: int, on_token=None, loop_tokens: int = 0):
+    """Stopping criteria run after every decoding step: report progress (``on_token``), and stop each letter
+    that has begun to loop."""
     import torch
     from transformers import StoppingCriteria, StoppingCriteriaList
 
-    class _Progress(StoppingCriteria):
+    class _Step(StoppingCriteria):
         def __call__(self, input_ids, scores, **kwargs):
-            on_token(input_ids.shape[1] - prompt_len)
-            return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+            n_new = input_ids.shape[1] - prompt_len
+            if on_token is not None:
+                on_token(n_new)
+            done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+            if loop_tokens and n_new > loop_tokens:
+                tails = input_ids[:, input_ids.shape[1] - min(n_new, MAX_PERIOD + loop_tokens):].tolist()
+                for row, tail in enumerate(tails):
+                    done[row] = looping(tail, loop_tokens)
+            return done
 
-    return StoppingCriteriaList([_Progress()])
+    return StoppingCriteriaList([_Step()])
 
 
 def run_config(run_dir: str | Path) -> dict:

@@ -8,7 +8,8 @@
   vLLM (``--enable-lora``), Ollama.
 
 Every backend gets the same prompt token ids (the run's tokenizer and chat template), decodes greedily,
-stops at the same end markers and reports the same ``Draft`` (latency, tokens/s).
+stops at the same end markers and where a letter starts to loop (``medletter.generate.loops``), and reports
+the same ``Draft`` (latency, tokens/s).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from medletter.dataset import encode_prompt, prompt_text, stop_token_ids
 from medletter.generate import Draft, generate_letters
+from medletter.generate.loops import loop_end, looping
 from medletter.generate.settings import GenSettings
 from medletter.records import Record
 
@@ -42,18 +44,22 @@ class Backend:
     def prompt_ids(self, rec: Record) -> list[int]:
         return encode_prompt(self.tokenizer, prompt_text(self.tokenizer, rec.case, self.style, self.lang))
 
-    def _draft(self, rec: Record, text: str, n_new: int, stopped: bool, dt: float) -> Draft:
+    def _draft(self, rec: Record, text: str, n_new: int, stopped: bool, dt: float, looped: bool = False) -> Draft:
         return Draft(case_id=rec.case.case_id, patient_id=rec.case.patient.patient_id, system=self.system, style=self.style,
                      lang=self.lang, text=text.strip(), new_tokens=n_new, stopped=stopped, latency_s=round(dt, 3),
-                     tokens_per_s=round(n_new / dt, 2) if dt else 0.0, batch_size=1)
+                     tokens_per_s=round(n_new / dt, 2) if dt else 0.0, batch_size=1, looped=looped)
 
-    def _decode(self, ids: list[int]) -> tuple[str, int, bool]:
+    def _decode(self, ids: list[int]) -> tuple[str, int, bool, bool]:
+        """Text, token count, ended by the model, cut as a loop."""
         stopped = False
         for k, t in enumerate(ids):
             if t in self.stops:
                 ids, stopped = ids[:k], True
                 break
-        return self.tokenizer.decode(ids, skip_special_tokens=True), len(ids), stopped
+        cut = None if stopped else loop_end(ids, self.settings.loop_tokens)
+        if cut is not None:
+            ids = ids[:cut]
+        return self.tokenizer.decode(ids, skip_special_tokens=True), len(ids), stopped, cut is not None
 
     def draft(self, records: list[Record], on_token=None, progress=None) -> list[Draft]:
         raise NotImplementedError
@@ -70,7 +76,8 @@ class HFBackend(Backend):
         s = self.settings
         return generate_letters(self.model, self.tokenizer, records, self.style, self.lang, self.system,
                                 max_new_tokens=s.max_new_tokens, batch_size=s.batch_size, do_sample=s.do_sample,
-                                temperature=s.temperature, top_p=s.top_p, progress=progress, on_token=on_token)
+                                temperature=s.temperature, top_p=s.top_p, progress=progress, on_token=on_token,
+                                loop_tokens=s.loop_tokens)
 
 
 class LlamaCppBackend(Backend):
@@ -114,11 +121,11 @@ class LlamaCppBackend(Backend):
                 new.append(tok)
                 if on_token is not None:
                     on_token(len(new))
-                if len(new) >= s.max_new_tokens:
+                if len(new) >= s.max_new_tokens or looping(new, s.loop_tokens):
                     break
             dt = time.perf_counter() - t0
-            text, n, stopped = self._decode(new)
-            out.append(self._draft(rec, text, n, stopped, dt))
+            text, n, stopped, looped = self._decode(new)
+            out.append(self._draft(rec, text, n, stopped, dt, looped))
             if progress is not None:
                 progress(1)
         return out
@@ -186,10 +193,10 @@ class LlamaCppBackend(Backend):
                     tok = int(logits.argmax())
                     st["new"].append(tok)
                     st["feed"] = [tok]
-                    if tok in self.stops or len(st["new"]) >= s.max_new_tokens:
+                    if tok in self.stops or len(st["new"]) >= s.max_new_tokens or looping(st["new"], s.loop_tokens):
                         dt = time.perf_counter() - st["t0"]
-                        text, k, stopped = self._decode(st["new"])
-                        d = self._draft(records[st["i"]], text, k, stopped, dt)
+                        text, k, stopped, looped = self._decode(st["new"])
+                        d = self._draft(records[st["i"]], text, k, stopped, dt, looped)
                         d.batch_size = n_par
                         out[st["i"]] = d
                         lc.llama_memory_seq_rm(mem, seq, -1, -1)
@@ -205,7 +212,8 @@ class LlamaCppBackend(Backend):
 class OpenAIBackend(Backend):
     """``POST {endpoint}/v1/completions`` with the exact training prompt as text (chat template applied
     here, so the server applies none; its leading BOS left to the server, which adds one), greedy,
-    ``max_tokens``; the server stops at the model's end markers. (Token-id prompts would be exact too, but
+    ``max_tokens``; the server stops at the model's end markers. A loop is cut here after the fact (the
+    server drafts it to ``max_tokens``: the same text, not the time saved). (Token-id prompts would be exact too, but
     llama-cpp-python's server and Ollama take text only.)"""
 
     name = "openai"
@@ -257,7 +265,13 @@ class OpenAIBackend(Backend):
             text = ch.get("text") or ""
             if n is None:
                 n = len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-            out.append(self._draft(rec, text, int(n), ch.get("finish_reason") == "stop", dt))
+            stopped, looped = ch.get("finish_reason") == "stop", False
+            if not stopped and s.loop_tokens:  # the server cannot stop a loop: cut it here, at the same token
+                ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+                cut = loop_end(ids, s.loop_tokens)
+                if cut is not None:
+                    text, n, looped = self.tokenizer.decode(ids[:cut], skip_special_tokens=True), cut, True
+            out.append(self._draft(rec, text, int(n), stopped, dt, looped))
             if on_token is not None:
                 on_token(int(n))
             if progress is not None:

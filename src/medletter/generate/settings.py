@@ -15,3 +15,6 @@ class GenSettings:
     """Greedy by default: the same case gives the same draft."""
     temperature: float = 0.7
     top_p: float = 0.9
+    loop_tokens: int = 60
+    """Stop a draft whose last this-many tokens copy, token for token, a stretch of its own text (at most 512
+    tokens back): it is looping (``medletter.generate.loops``; the draft records ``looped``). 0: never."""
