@@ -16,7 +16,11 @@ Configurations (each in its own process, so that peak RSS is its own):
 
   medletter  ``medletter.train.train`` with the ``cpu-demo`` preset: NF4 + double quantisation,
              ``prepare_model_for_kbit_training``, LoRA on all linear layers, the letter loss fused with the
-             output projection at letter positions only (train/loss.py), eager attention on CPUs.
+             output projection at letter positions only (train/loss.py), blocked causal attention on CPUs
+             (train/attention.py, ``attn_implementation`` auto), under jemalloc when it is installed (as
+             ``medletter train`` runs: medletter/memory.py; ``--glibc`` runs every config on glibc's malloc).
+  medletter-eager  the same with transformers' ``eager`` attention (not in the default set: it measures what the
+             blocked attention gains, in the same run).
   trl        TRL's QLoRA recipe (docs/source/peft_integration.md, "Using QLoRA with TRL", Python example):
              ``AutoModelForCausalLM.from_pretrained(base, quantization_config=BitsAndBytesConfig(load_in_4bit=True,
              bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=<compute dtype>, bnb_4bit_use_double_quant=True),
@@ -80,7 +84,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = ("medletter", "trl", "trl-nogc")
+CONFIGS = ("medletter", "medletter-eager", "trl", "trl-nogc")
+DEFAULT_CONFIGS = ("medletter", "trl", "trl-nogc")
+BASELINES = ("trl", "trl-nogc", "medletter-eager")
+"""Configs that get a ratio column when they ran (the goal is against the TRL ones only)."""
 PRESET = "cpu-demo"
 STYLE = "kreisklinikum"
 
@@ -187,7 +194,7 @@ def run_medletter(spec: dict, work: Path) -> dict:
 
     cfg = _config(spec)
     splits = _splits(spec, cfg)
-    run_dir = work / "run-medletter"
+    run_dir = work / f"run-{spec['config']}"
     prof = prof_stop = None
     if spec.get("profile_dir"):
         prof, prof_stop = _make_profiler_callbacks(Path(spec["profile_dir"]) / "medletter.txt", cfg.max_steps)
@@ -378,6 +385,9 @@ def worker(name: str, spec_path: Path, result_path: Path) -> None:
     t0 = time.perf_counter()
     if name == "medletter":
         r = run_medletter(spec, work)
+    elif name == "medletter-eager":
+        spec["overrides"] = {**(spec.get("overrides") or {}), "attn_implementation": "eager"}
+        r = run_medletter(spec, work)
     elif name == "trl":
         r = run_trl(spec, work, gradient_checkpointing=None)  # SFTConfig's default
     elif name == "trl-nogc":
@@ -390,6 +400,9 @@ def worker(name: str, spec_path: Path, result_path: Path) -> None:
     r["process_seconds"] = round(time.perf_counter() - t0, 1)
     r["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     r["torch_threads"] = torch.get_num_threads()
+    from medletter.memory import jemalloc_loaded
+
+    r["malloc"] = "jemalloc" if jemalloc_loaded() else "glibc"
     later = [s for s in r["per_step"][1:] if s.get("seconds")]
     r["tokens_per_s_after_first"] = (round(sum(s["tokens"] for s in later) / sum(s["seconds"] for s in later), 1)
                                      if later else None)
@@ -418,6 +431,11 @@ def _tiny_model(folder: Path, spec: dict) -> Path:
     return d
 
 
+def _w(baseline: str) -> int:
+    """Width of a ratio column."""
+    return max(11, len(baseline) + 3)
+
+
 def _fmt(x, spec=".1f", none="–"):
     return none if x is None else format(x, spec)
 
@@ -427,11 +445,12 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=None, help="training letters (default 40; --tiny: 8)")
     ap.add_argument("--n-val", type=int, default=None, help="validation letters for the eval loss (default 8; --tiny: 2)")
     ap.add_argument("--steps", type=int, default=None, help="optimiser steps, the same for every config (default 12; --tiny: 2)")
-    ap.add_argument("--configs", default=",".join(CONFIGS), help=f"comma-separated, of {', '.join(CONFIGS)}")
+    ap.add_argument("--configs", default=",".join(DEFAULT_CONFIGS), help=f"comma-separated, of {', '.join(CONFIGS)}")
     ap.add_argument("--data-seed", type=int, default=0, help="seed of the synthetic corpus")
     ap.add_argument("--last-k", type=int, default=4, help="training loss: mean of the last k per-step losses")
     ap.add_argument("--loss-tol", type=float, default=0.02, help="'equal loss' for the goal: within this relative tolerance")
     ap.add_argument("--no-eval", action="store_true", help="skip the validation loss")
+    ap.add_argument("--glibc", action="store_true", help="medletter's configs on glibc's malloc too (default: jemalloc where installed)")
     ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                     help="override a cpu-demo key for every config (e.g. --set max_length=1024)")
     ap.add_argument("--tiny", action="store_true", help="a tiny random Llama-3 model (tests/tiny_llama.py): checks the script in seconds")
@@ -485,14 +504,21 @@ def main() -> None:
               f"(batch {cfg.batch_size} x accumulation {cfg.gradient_accumulation_steps}), max_length {cfg.max_length}, "
               f"lr {cfg.learning_rate} {cfg.lr_scheduler} warm-up {cfg.warmup_steps}, LoRA r={cfg.lora_r} alpha={cfg.lora_alpha} "
               f"dropout={cfg.lora_dropout} on {cfg.target_modules}, compute dtype {compute_dtype(cfg.dtype)}", flush=True)
+        from medletter.memory import JEMALLOC_CONF, jemalloc_library
+
+        jemalloc = None if args.glibc else jemalloc_library()
         rows: dict[str, dict] = {}
         for name in names:
             res = work / f"result-{name}.json"
             log = work / f"log-{name}.txt"
+            wenv = dict(env)
+            if name.startswith("medletter") and jemalloc:  # as `medletter train` starts itself (memory.py)
+                wenv["LD_PRELOAD"] = f"{jemalloc} {env['LD_PRELOAD']}" if env.get("LD_PRELOAD") else jemalloc
+                wenv.setdefault("MALLOC_CONF", JEMALLOC_CONF)
             t0 = time.perf_counter()
             with open(log, "w") as f:
                 r = subprocess.run([sys.executable, __file__, "--worker", name, "--spec", str(spec_path), "--result", str(res)],
-                                   stdout=f, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT))
+                                   stdout=f, stderr=subprocess.STDOUT, env=wenv, cwd=str(ROOT))
             if r.returncode != 0 or not res.is_file():
                 tail = log.read_text(errors="replace")[-3000:]
                 print(f"{name}: FAILED (exit {r.returncode})\n{tail}", file=sys.stderr, flush=True)
@@ -516,17 +542,17 @@ def _report(rows: dict, spec: dict, cfg, args, work: Path) -> None:
 
     print(f"\nmachine: {platform.machine()}, {os.cpu_count()} CPUs, torch threads "
           f"{next(iter(rows.values()))['torch_threads'] if rows else '?'}; {json.dumps(_versions())}")
-    bases = [b for b in ("trl", "trl-nogc") if b in rows and rows[b].get("tokens_per_s")]
-    head = f"{'config':10} {'steps':>5} {'tokens':>7} {'step s':>8} {'tok/s':>7} {'tok/s >1':>8} "
-    head += "".join(f"{'x ' + b:>11}" for b in bases)
+    bases = [b for b in BASELINES if b in rows and rows[b].get("tokens_per_s")]
+    head = f"{'config':15} {'steps':>5} {'tokens':>7} {'step s':>8} {'tok/s':>7} {'tok/s >1':>8} "
+    head += "".join(f"{'x ' + b:>{_w(b)}}" for b in bases)
     head += f" {'1st loss':>8} {'last-' + str(args.last_k) + ' loss':>12} {'eval loss':>9} {'peak RSS MiB':>12} {'process s':>9}"
     print(head)
     for name, r in rows.items():
-        line = (f"{name:10} {r['steps']:5d} {r['tokens']:7d} {_fmt(r['step_seconds'])!s:>8} {_fmt(r['tokens_per_s'])!s:>7} "
+        line = (f"{name:15} {r['steps']:5d} {r['tokens']:7d} {_fmt(r['step_seconds'])!s:>8} {_fmt(r['tokens_per_s'])!s:>7} "
                 f"{_fmt(r.get('tokens_per_s_after_first'))!s:>8} ")
         for b in bases:
             x = r["tokens_per_s"] / rows[b]["tokens_per_s"] if r.get("tokens_per_s") else None
-            line += f"{_fmt(x, '.2f') + 'x':>11}"
+            line += f"{_fmt(x, '.2f') + 'x':>{_w(b)}}"
         line += (f" {_fmt(r['first_loss'], '.4f'):>8} {_fmt(r['last_k_loss'], '.4f'):>12} {_fmt(r.get('eval_loss'), '.4f'):>9} "
                  f"{r['peak_rss_mib']:12.0f} {r['process_seconds']:9.0f}")
         print(line)
@@ -544,7 +570,8 @@ def _report(rows: dict, spec: dict, cfg, args, work: Path) -> None:
                          f"{ic['medletter_examples']} examples (TRL has {ic['trl_examples']})" + ("" if ok else "  <-- NOT the same inputs"))
         if r.get("param_dtypes"):
             notes.append(f"{name}: parameters by dtype {r['param_dtypes']}")
-        if name != "medletter" and r.get("settings"):
+        notes.append(f"{name}: malloc {r.get('malloc', '?')}")
+        if name.startswith("trl") and r.get("settings"):
             s = r["settings"]
             gck = f" {s['gradient_checkpointing_kwargs']}" if s.get("gradient_checkpointing_kwargs") else ""
             notes.append(f"{name}: gradient_checkpointing={s['gradient_checkpointing']}{gck}, "
@@ -556,11 +583,12 @@ def _report(rows: dict, spec: dict, cfg, args, work: Path) -> None:
     # the goal
     goal = {}
     m = rows.get("medletter")
-    if m and bases:
-        use_eval = all(rows[x].get("eval_loss") is not None for x in ["medletter", *bases])
+    trls = [b for b in bases if b.startswith("trl")]
+    if m and trls:
+        use_eval = all(rows[x].get("eval_loss") is not None for x in ["medletter", *trls])
         key = "eval_loss" if use_eval else "last_k_loss"
         parts = []
-        for b in bases:
+        for b in trls:
             x = m["tokens_per_s"] / rows[b]["tokens_per_s"]
             lm, lb = m.get(key), rows[b].get(key)
             loss_ok = lm is not None and lb is not None and lm <= lb * (1 + args.loss_tol)
