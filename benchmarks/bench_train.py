@@ -6,11 +6,10 @@ steps, in one run.
     python benchmarks/bench_train.py --profile        # also: where the time of the steps goes (torch.profiler)
     python benchmarks/bench_train.py --tiny --steps 2 # a tiny random Llama-3 model: checks the script in seconds
 
-Runtime (``make bench`` runs it with the defaults): roughly 15-20 minutes on the project's 2-core CPU machine, an
-estimate (not yet measured with this script) from the issue's trial of 12 steps (medletter about 164 s of
-training, TRL without gradient checkpointing about 292 s, TRL with it more), plus model loading and the
-validation loss of each config; ``--tiny`` takes about 30 s. Run it on a quiet machine: the configs run one
-after another and are compared with each other.
+Runtime (``make bench`` runs it with the defaults): on a 2-core Intel Xeon without bf16 (fp32, 2026-11-28) the
+processes took medletter 163 s, medletter-eager 176 s, trl-nogc 528 s (about 14.5 minutes for those three); TRL
+with gradient checkpointing is slower than trl-nogc, so the default set takes about 20-25 minutes. ``--tiny`` takes
+about 30 s. Run it on a quiet machine: the configs run one after another and are compared with each other.
 
 Configurations (each in its own process, so that peak RSS is its own):
 

@@ -15,7 +15,8 @@ measured slower than ``eager`` here (TrainConfig.attn_implementation).
 Measured on the project's 2-core CPU (one 1,000-token example, 4 query heads of 256 over 1 key/value head,
 bf16, forward and backward; ``benchmarks/RESULTS.md``): 45 -> 25 ms for a sliding-window layer, 54 -> 30 ms
 for a global one. In a whole training step that is less than those figures promise: ``bench_train.py`` measured
-1.01-1.05x eager's tokens/s, the same losses, 0.5-1 GB less peak memory.
+1.01-1.05x eager's tokens/s (bf16, AMD EPYC) and 1.06x (fp32, Intel Xeon), the same losses, 0.3-1 GB less
+peak memory.
 
 Anything else (no mask, a key/value cache longer than the queries, weights asked for) is computed in one
 block over all keys, i.e. exactly as ``eager``.
