@@ -247,6 +247,7 @@ def test_review_flow_import_draft_flag_edit_conflict_approve_export(live, new_pa
     assert marks.inner_text() == "12 Gy"
     assert marks.get_attribute("data-kind") == "dose_gy"
     assert page.locator("#letter-status").inner_text() == "draft"
+    assert page.locator("#draft-end").count() == 0, "the model ended this letter itself: no notice"
     page.screenshot(path=str(shots / "letter-flagged.png"), full_page=True)
 
     # 6. a second physician opens the same letter (version 1) before the first one saves
@@ -300,6 +301,28 @@ def test_review_flow_import_draft_flag_edit_conflict_approve_export(live, new_pa
     assert dl.value.suggested_filename.endswith(".pdf")
     assert Path(dl.value.path()).read_bytes().startswith(b"%PDF")
     assert page.url == letter_url, "a download does not navigate away"
+
+
+def test_a_draft_cut_because_it_repeated_itself_says_so_on_the_letter_page(tmp_path, looping_run, new_page, case_lines):
+    """The looping model's draft is cut (medletter.generate.loops); the physician is told the end may be missing."""
+    from medletter.app.config import Settings
+    from medletter.app.main import create_app
+
+    app = create_app(Settings(db=str(tmp_path / "app.db"), run=looping_run, max_new_tokens=200))
+    add_users(app.state.db)
+    with _served(app) as lv:
+        page = new_page()
+        login(page, lv, "doc")
+        upload(page, "cases.jsonl", case_lines)
+        page.wait_for_url(lv.url("/cases?imported=3"))
+        page.get_by_role("link", name="F-2029-000120").click()
+        page.wait_for_url(re.compile(r"/cases/\d+$"))
+        page.get_by_role("button", name="Draft letter").click()
+        page.wait_for_url(re.compile(r"/letters/\d+$"), timeout=90_000)
+        notice = page.locator("#draft-end")
+        assert notice.is_visible() and notice.get_attribute("role") == "alert"
+        assert "cut short" in notice.inner_text() and "repeat its own text" in notice.inner_text()
+        assert "die Patientin stellt sich in 3 Monaten wieder vor." in page.locator("#letter-text").inner_text()
 
 
 # ---------------------------------------------------------------- escaping

@@ -80,6 +80,10 @@ class Letter(Base):
     lang: Mapped[str] = mapped_column(String(8))
     model: Mapped[str] = mapped_column(String(255))
     """The run (or model) that wrote the first draft."""
+    draft_end: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """How the model's draft (version 1) ended: "model" (the model ended the letter), "length" (cut at the token
+    limit: the end may be missing), "loop" (cut because it had begun to repeat itself: medletter.generate.loops);
+    None for letters drafted before this was recorded."""
     approved_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)

@@ -25,6 +25,7 @@ from medletter.app.services import audit
 from medletter.app.services.auth import Principal
 from medletter.app.services.errors import Conflict, NotFound
 from medletter.app.services.review import create_letter
+from medletter.generate import Draft
 from medletter.generate.settings import GenSettings
 from medletter.records import Case, Record
 
@@ -41,8 +42,13 @@ class Generator:
 
     name = "generator"
 
-    def draft(self, case: Case, on_token=None) -> str:  # pragma: no cover - interface
+    def draft(self, case: Case, on_token=None) -> Draft:  # pragma: no cover - interface
         raise NotImplementedError
+
+
+def draft_end(d: Draft) -> str:
+    """How a draft ended, as ``Letter.draft_end`` records it."""
+    return "loop" if d.looped else "model" if d.stopped else "length"
 
 
 class RunGenerator(Generator):
@@ -76,9 +82,9 @@ class RunGenerator(Generator):
                 log.info("model of run %s loaded in %.1f s (backend %s)", self.name, time.perf_counter() - t0,
                          self._backend.name)
 
-    def draft(self, case: Case, on_token=None) -> str:
+    def draft(self, case: Case, on_token=None) -> Draft:
         self.load()
-        return self._backend.draft([Record(case=case)], on_token=on_token)[0].text
+        return self._backend.draft([Record(case=case)], on_token=on_token)[0]
 
 
 # ---------------------------------------------------------------- jobs (what the pages and the API call)
@@ -219,7 +225,8 @@ class Worker:
 
         t0 = time.perf_counter()
         try:
-            text = self.gen.draft(case, on_token=on_token)
+            d = self.gen.draft(case, on_token=on_token)
+            text = d.text
             if not text.strip():
                 raise ValueError("the model wrote an empty letter")
         except Exception as e:  # noqa: BLE001
@@ -231,8 +238,9 @@ class Worker:
             job = s.get(Job, job_id)
             case_row = s.get(CaseRow, job.case_id)
             style, lang = getattr(self.gen, "style", "default"), getattr(self.gen, "lang", "de")
-            lt = create_letter(s, case_row, text, style, lang, self.gen.name, job.requested_by)
+            lt = create_letter(s, case_row, text, style, lang, self.gen.name, job.requested_by, draft_end(d))
             job.status, job.letter_id, job.finished_at, job.error = "done", lt.id, utcnow(), None
-            audit.record(s, None, "draft_done", "letter", lt.id, f"job={job_id} seconds={time.perf_counter() - t0:.1f}")
+            audit.record(s, None, "draft_done", "letter", lt.id,
+                         f"job={job_id} seconds={time.perf_counter() - t0:.1f} tokens={d.new_tokens} end={lt.draft_end}")
         log.info("job %s done in %.1f s", job_id, time.perf_counter() - t0)
         return True

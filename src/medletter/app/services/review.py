@@ -53,13 +53,20 @@ class LetterView:
         return {"id": lt.id, "case_id": lt.case_id, "version": lt.version, "status": lt.status, "text": self.current.text,
                 "facts": self.facts, "approved_version": lt.approved_version,
                 "approved_at": lt.approved_at.isoformat(timespec="seconds") + "Z" if lt.approved_at else None,
-                "style": lt.style, "lang": lt.lang,
+                "style": lt.style, "lang": lt.lang, "draft_end": lt.draft_end,
                 "updated_at": self.current.created_at.isoformat(timespec="seconds") + "Z"}
 
 
-def create_letter(s: Session, case_row: CaseRow, text: str, style: str, lang: str, model: str, author_id: int | None) -> Letter:
-    """A new letter whose version 1 is the model's draft (called by the worker)."""
-    lt = Letter(case_id=case_row.id, version=1, status="draft", style=style, lang=lang, model=model[:255])
+DRAFT_ENDS = ("model", "length", "loop")
+
+
+def create_letter(s: Session, case_row: CaseRow, text: str, style: str, lang: str, model: str, author_id: int | None,
+                  draft_end: str | None = None) -> Letter:
+    """A new letter whose version 1 is the model's draft (called by the worker); ``draft_end``: how the draft
+    ended (:data:`DRAFT_ENDS`, ``Letter.draft_end``)."""
+    if draft_end is not None and draft_end not in DRAFT_ENDS:
+        raise ValueError(f"draft_end must be one of {DRAFT_ENDS}, not {draft_end!r}")
+    lt = Letter(case_id=case_row.id, version=1, status="draft", style=style, lang=lang, model=model[:255], draft_end=draft_end)
     s.add(lt)
     s.flush()
     s.add(LetterVersion(letter_id=lt.id, version=1, based_on=None, origin="model", author_id=author_id, text=text,
