@@ -24,7 +24,7 @@ from medletter.app.models import CaseRow, Job, utcnow
 from medletter.app.services import audit
 from medletter.app.services.auth import Principal
 from medletter.app.services.errors import Conflict, NotFound
-from medletter.app.services.review import create_letter
+from medletter.app.services.review import create_letter, draft_end
 from medletter.generate import Draft
 from medletter.generate.settings import GenSettings
 from medletter.records import Case, Record
@@ -44,11 +44,6 @@ class Generator:
 
     def draft(self, case: Case, on_token=None) -> Draft:  # pragma: no cover - interface
         raise NotImplementedError
-
-
-def draft_end(d: Draft) -> str:
-    """How a draft ended, as ``Letter.draft_end`` records it."""
-    return "loop" if d.looped else "model" if d.stopped else "length"
 
 
 class RunGenerator(Generator):

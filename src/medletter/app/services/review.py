@@ -60,6 +60,11 @@ class LetterView:
 DRAFT_ENDS = ("model", "length", "loop")
 
 
+def draft_end(d) -> str:
+    """How a draft (``medletter.generate.Draft``) ended, as ``Letter.draft_end`` records it."""
+    return "loop" if d.looped else "model" if d.stopped else "length"
+
+
 def create_letter(s: Session, case_row: CaseRow, text: str, style: str, lang: str, model: str, author_id: int | None,
                   draft_end: str | None = None) -> Letter:
     """A new letter whose version 1 is the model's draft (called by the worker); ``draft_end``: how the draft
