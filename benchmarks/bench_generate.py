@@ -13,6 +13,9 @@ llama.cpp: n parallel sequences of one context, as `--backend llamacpp` drafts a
 token (one letter at a time, median), peak RSS. Every letter runs to exactly --max-new-tokens (end
 markers ignored; in the parallel set they are honoured, but the demo's letters are all longer than
 the default 160 tokens), so all engines do the same work.
+`--llama-builds avx2,avx512` runs each llamacpp config once per llama.cpp CPU build (tools/llama-cpu.sh; the
+wheels `make` keeps in ~/.cache/medletter/wheels, built there first with --build-missing, about 7 minutes
+each) and prints each build's ratio against the first one.
 Ratios are printed against hf-merged measured in the same run. Goal: llama.cpp q8_0 >= 3x hf-merged
 for one letter at a time.
 
@@ -150,13 +153,41 @@ def _llamacpp_one_config(run: Path, quant: str, n: int, max_new: int) -> dict:
     return {"one_tokens_per_s": tps, "ttft_s": statistics.median(ttft), "batch_tokens_per_s": batch_tps, "batch_size": len(records)}
 
 
+def _llama_build(tag: str, build_missing: bool) -> Path:
+    """llama-cpp-python built for ``tag`` (tools/llama-cpu.sh), unpacked into a folder to put first on
+    PYTHONPATH: the wheel `make` keeps in ~/.cache/medletter/wheels, or built there from .venv/src."""
+    import zipfile
+    from importlib.metadata import version
+
+    v = version("llama_cpp_python")
+    wheels = Path.home() / ".cache" / "medletter" / "wheels" / f"llama-cpp-python-{v}-{tag}"
+    found = sorted(wheels.glob("llama_cpp_python-*.whl"))
+    if not found:
+        if not build_missing:
+            raise SystemExit(f"no {tag} build of llama-cpp-python {v} in {wheels}: --build-missing builds it (about 7 minutes)")
+        cmake = subprocess.run(["bash", str(ROOT / "tools" / "llama-cpu.sh"), "cmake", tag], check=True,
+                               capture_output=True, text=True).stdout.strip()
+        print(f"building llama-cpp-python {v} for {tag}: {cmake}", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-cache-dir", "--no-deps", "-w", str(wheels),
+                        str(ROOT / ".venv" / "src" / f"llama_cpp_python-{v}.tar.gz")], check=True,
+                       env={**os.environ, "CMAKE_ARGS": cmake})
+        found = sorted(wheels.glob("llama_cpp_python-*.whl"))
+    out = Path(tempfile.mkdtemp(prefix=f"llama-{tag}-"))
+    with zipfile.ZipFile(found[-1]) as z:
+        z.extractall(out)
+    return out
+
+
 def one(name: str, run: Path, n: int, max_new: int) -> dict:
     if name == "hf-adapter":
         r = _hf_one_config(run, False, n, max_new, batch_all=True)
     elif name == "hf-merged":
         r = _hf_one_config(run, True, n, max_new, batch_all=True)
     else:
-        r = _llamacpp_one_config(run, name.split("-", 1)[1], n, max_new)
+        r = _llamacpp_one_config(run, name.split("@")[0].split("-", 1)[1], n, max_new)
+        import llama_cpp
+
+        r["llama_cpp"] = str(Path(llama_cpp.__file__).parent)
     r["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return r
 
@@ -221,6 +252,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=12)
     ap.add_argument("--max-new-tokens", type=int, default=160)
     ap.add_argument("--configs", default=",".join(CONFIGS))
+    ap.add_argument("--llama-builds", help="comma-separated llama.cpp CPU builds (avx2, avx512) to compare")
+    ap.add_argument("--build-missing", action="store_true", help="build a --llama-builds wheel that is not kept yet")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--gpu", action="store_true", help="the hf backend on a CUDA card (Llama-3-8B architecture)")
     args = ap.parse_args()
@@ -230,15 +263,26 @@ def main() -> None:
         print(json.dumps(one(args.one, args.run, args.n, args.max_new_tokens)))
         return
     run = _ensure_run(args.run, args.n)
+    configs, env = args.configs.split(","), {}
+    if args.llama_builds:
+        builds = args.llama_builds.split(",")
+        paths = {b: _llama_build(b, args.build_missing) for b in builds}
+        configs = [c for c in configs if not c.startswith("llamacpp")] + [
+            f"{c}@{b}" for c in configs if c.startswith("llamacpp") for b in builds]
+        env = {c: {"PYTHONPATH": os.pathsep.join([str(paths[c.split("@")[1]]), os.environ.get("PYTHONPATH", "")])}
+               for c in configs if "@" in c}
     rows = {}
-    for name in args.configs.split(","):
+    for name in configs:
         t0 = time.perf_counter()
         r = subprocess.run([sys.executable, __file__, "--one", name, "--run", str(run), "--n", str(args.n),
-                            "--max-new-tokens", str(args.max_new_tokens)], capture_output=True, text=True)
+                            "--max-new-tokens", str(args.max_new_tokens)], capture_output=True, text=True,
+                           env={**os.environ, **env.get(name, {})})
         if r.returncode != 0:
             print(f"{name}: failed\n{r.stderr[-1500:]}", file=sys.stderr)
             continue
         rows[name] = json.loads(r.stdout.strip().splitlines()[-1])
+        if "@" in name and not rows[name]["llama_cpp"].startswith(env[name]["PYTHONPATH"].split(os.pathsep)[0]):
+            raise SystemExit(f"{name} ran on {rows[name]['llama_cpp']}, not on the {name.split('@')[1]} build")
         print(f"{name}: done in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     base = rows.get("hf-merged")
     print(f"\n{args.n} test cases of {run}, {args.max_new_tokens} new tokens each, {os.cpu_count()} CPU threads")
@@ -248,9 +292,17 @@ def main() -> None:
         xb = r["batch_tokens_per_s"] / base["batch_tokens_per_s"] if base else float("nan")
         print(f"{name:16} {r['one_tokens_per_s']:10.1f} {x1:9.2f} {r['batch_tokens_per_s']:10.1f} {xb:9.2f} "
               f"{r['ttft_s']:8.2f} {r['peak_rss_mib']:13.0f}")
-    if base and "llamacpp-q8_0" in rows:
-        x = rows["llamacpp-q8_0"]["one_tokens_per_s"] / base["one_tokens_per_s"]
-        print(f"goal llama.cpp q8_0 >= 3x hf-merged, one letter at a time: {x:.2f}x -> {'met' if x >= 3 else 'NOT met'}")
+    if args.llama_builds:
+        first = builds[0]
+        for name, r in rows.items():
+            if "@" in name and not name.endswith("@" + first):
+                ref = rows.get(name.split("@")[0] + "@" + first)
+                if ref:
+                    print(f"{name} vs {first}: one letter {r['one_tokens_per_s'] / ref['one_tokens_per_s']:.2f}x, "
+                          f"the set {r['batch_tokens_per_s'] / ref['batch_tokens_per_s']:.2f}x")
+    for name in [k for k in rows if k.split("@")[0] == "llamacpp-q8_0"] if base else []:
+        x = rows[name]["one_tokens_per_s"] / base["one_tokens_per_s"]
+        print(f"goal llama.cpp q8_0 >= 3x hf-merged, one letter at a time ({name}): {x:.2f}x -> {'met' if x >= 3 else 'NOT met'}")
     print(json.dumps({"n": args.n, "max_new_tokens": args.max_new_tokens, "rows": rows}))
 
 

@@ -146,6 +146,11 @@ def quantize(src: Path, dst: Path, quant: str, threads: int | None = None) -> Pa
     """Quantise a GGUF with llama.cpp's quantiser (through llama-cpp-python)."""
     import ctypes
 
+    from medletter.generate.backends import llamacpp_available
+
+    ok, why = llamacpp_available()
+    if not ok:
+        raise ExportError(why)
     import llama_cpp
 
     params = llama_cpp.llama_model_quantize_default_params()

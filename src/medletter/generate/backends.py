@@ -18,6 +18,7 @@ import ctypes
 import json
 import logging
 import os
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -279,8 +280,33 @@ class OpenAIBackend(Backend):
         return out
 
 
+def llamacpp_cpu_problem(marker: Path | None = None, flags: set[str] | None = None) -> str:
+    """Why this CPU cannot run the installed llama.cpp build ("" if it can). `make env` builds llama.cpp
+    for the CPU it runs on (tools/llama-cpu.sh) and writes the extensions the build uses into
+    ``.venv/llama-cpp-cpu.txt``; a venv moved to a CPU without them would die with SIGILL at the first
+    draft, so it is refused here, before llama_cpp is imported."""
+    from medletter.models import cpu_flags
+
+    marker = marker or Path(sys.prefix) / "llama-cpp-cpu.txt"
+    try:
+        needs = marker.read_text().split()
+    except OSError:
+        return ""  # installed some other way: nothing recorded to check
+    have = cpu_flags() if flags is None else flags
+    if not have:
+        return ""  # no /proc/cpuinfo: cannot tell
+    missing = [f for f in needs if f not in have]
+    if missing:
+        return (f"llama-cpp-python here was built for a CPU with {', '.join(missing)}, which this CPU lacks; "
+                "`make llama` rebuilds it for this one")
+    return ""
+
+
 def llamacpp_available() -> tuple[bool, str]:
-    """Whether llama-cpp-python imports here, and why not (said once by the callers)."""
+    """Whether llama-cpp-python imports here and this CPU runs its build, and why not (said once by the callers)."""
+    why = llamacpp_cpu_problem()
+    if why:
+        return False, why
     try:
         import llama_cpp  # noqa: F401
     except Exception as e:  # a failed build leaves nothing or a broken library
