@@ -28,8 +28,10 @@ from medletter.textfmt import age_on, fmt_date, fmt_num
 
 log = logging.getLogger(__name__)
 
-PROMPT_VERSION = "3"
-"""Version of the prompt text (see the module docstring for when to bump it)."""
+PROMPT_VERSION = "4"
+"""Version of the prompt text (see the module docstring for when to bump it). 4: the side effects end with their
+highest grade ("(max. Grad 2)"), which letters state ("Toxizität max. Grad 2"): a value the model had to work out
+and got wrong (a date or another grade in its place; benchmarks/RESULTS.md, 2026-11-29)."""
 
 LETTER_TYPES = {
     "end_of_treatment": {"de": "Abschlussbrief nach Strahlentherapie", "en": "end-of-treatment letter after radiotherapy"},
@@ -46,7 +48,7 @@ LABELS = {
         "patient": "Patient", "born": "geb.", "pid": "Pat.-Nr.", 
         "referrer": "Zuweiser", "treating": "Behandelnd", "dx": "Diagnose", "dx_date": "ED", "secondary": "Nebendiagnosen",
         "surgery": "OP", "systemic": "Systemtherapie", "rt": "RT", "boost": "Boost", "sum": "Summe", "conc": "simultan",
-        "interrupt": "Unterbrechung", "days": "Tage", "tox": "Nebenwirkungen (CTCAE v5)", "grade": "Grad",
+        "interrupt": "Unterbrechung", "days": "Tage", "tox": "Nebenwirkungen (CTCAE v5)", "grade": "Grad", "max_grade": "max. Grad",
         "findings": "Befund bei Abschluss", "recs": "Empfehlungen", "fu": "Nachsorge", "first": "erste Vorstellung nach",
         "weeks": "Wochen", "date": "Briefdatum", "period": "Bestrahlungszeitraum", "none": "keine", "sex": {"female": "Frau", "male": "Herr", "diverse": ""}, "years": "J.",
         "side": {"left": "links", "right": "rechts", "bilateral": "beidseits", "midline": "Mittellinie", "not_applicable": ""},
@@ -57,7 +59,7 @@ LABELS = {
         "patient": "Patient", "born": "born", "pid": "Patient ID", 
         "referrer": "Referring", "treating": "Treating", "dx": "Diagnosis", "dx_date": "diagnosed", "secondary": "Secondary diagnoses",
         "surgery": "Surgery", "systemic": "Systemic therapy", "rt": "RT", "boost": "boost", "sum": "stated sum", "conc": "concurrent",
-        "interrupt": "Interruption", "days": "days", "tox": "Side effects (CTCAE v5)", "grade": "grade",
+        "interrupt": "Interruption", "days": "days", "tox": "Side effects (CTCAE v5)", "grade": "grade", "max_grade": "max. grade",
         "findings": "Findings at end", "recs": "Recommendations", "fu": "Follow-up", "first": "first visit after",
         "weeks": "weeks", "date": "Letter date", "period": "Radiotherapy period", "none": "none", "sex": {"female": "Ms", "male": "Mr", "diverse": ""}, "years": "y",
         "side": {"left": "left", "right": "right", "bilateral": "bilateral", "midline": "midline", "not_applicable": ""},
@@ -127,6 +129,8 @@ def render_case(case: Case, lang: str = "de") -> str:
             parts.append(f"{L['interrupt']} {it.days} {L['days']} ({it.reason})")
         lines.append(f"{head}: " + "; ".join(parts))
     tox = "; ".join(f"{t.term} {L['grade']} {t.grade}" for t in case.toxicities) or L["none"]
+    if case.toxicities:  # the letter states the highest grade: given, not left to the model to work out
+        tox += f" ({L['max_grade']} {max(t.grade for t in case.toxicities)})"
     lines.append(f"{L['tox']}: {tox}")
     if case.findings_at_end:
         lines.append(f"{L['findings']}: " + "; ".join(case.findings_at_end))
