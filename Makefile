@@ -14,11 +14,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Its source distribution stays in .venv/src: llama.cpp's GGUF converter comes from it (medletter export).
 LLAMA_CPP_PYTHON := 0.3.36
 LLAMA_CPU := $(shell bash tools/llama-cpu.sh tag)
-LLAMA_CMAKE := $(shell bash tools/llama-cpu.sh cmake)
+LLAMA_CMAKE := $(shell bash tools/llama-cpu.sh cmake $(LLAMA_CPU))
 LLAMA_WHEELS := $(HOME)/.cache/medletter/wheels/llama-cpp-python-$(LLAMA_CPP_PYTHON)-$(LLAMA_CPU)
 LLAMA_STAMP := $(VENV)/.llama-cpp-$(LLAMA_CPP_PYTHON)-$(LLAMA_CPU)
 
-.PHONY: all env llama sysdeps jemalloc deid-model demo compare test test-slow bench clean
+.PHONY: all env llama llama-wheel sysdeps jemalloc deid-model demo compare test test-slow bench clean
 
 all: test
 
@@ -39,19 +39,23 @@ llama: $(STAMP)
 	@rm -rf $(LLAMA_STAMP) $(LLAMA_WHEELS); $(MAKE) --no-print-directory $(LLAMA_STAMP)
 
 $(LLAMA_STAMP): $(STAMP)
-	@mkdir -p $(VENV)/src
 	@rm -f $(VENV)/.llama-cpp-*
-	@echo "llama-cpp-python $(LLAMA_CPP_PYTHON) for $(LLAMA_CPU): building from source unless $(LLAMA_WHEELS) has it (about 7 minutes once)"
-	@if $(PY) -m pip download -q --no-deps --no-binary :all: llama-cpp-python==$(LLAMA_CPP_PYTHON) -d $(VENV)/src \
-	    && { ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 \
-	         || { rm -rf $(LLAMA_WHEELS).part && CMAKE_ARGS="$(LLAMA_CMAKE)" $(PY) -m pip wheel -q --no-cache-dir --no-deps \
-	                -w $(LLAMA_WHEELS).part $(VENV)/src/llama_cpp_python-$(LLAMA_CPP_PYTHON).tar.gz \
-	              && rm -rf $(LLAMA_WHEELS) && mv $(LLAMA_WHEELS).part $(LLAMA_WHEELS); }; } \
+	@if $(MAKE) --no-print-directory llama-wheel \
 	    && $(PY) -m pip install -q $(LLAMA_WHEELS)/llama_cpp_python-*.whl \
 	    && $(PY) -m pip install -q --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-*.whl \
 	    && bash tools/llama-cpu.sh needs > $(VENV)/llama-cpp-cpu.txt \
 	    && $(PY) -c "import llama_cpp"; then echo ok > $@; \
 	  else echo "failed" > $@; echo "note: llama-cpp-python did not build: medletter drafts with the hf backend (make llama to retry)"; fi
+
+# The wheel alone, for this CPU or another build (`make llama-wheel LLAMA_CPU=avx2`: bench_generate --llama-builds)
+llama-wheel: $(STAMP)
+	@mkdir -p $(VENV)/src
+	@echo "llama-cpp-python $(LLAMA_CPP_PYTHON) for $(LLAMA_CPU): building from source unless $(LLAMA_WHEELS) has it (about 7 minutes once)"
+	@$(PY) -m pip download -q --no-deps --no-binary :all: llama-cpp-python==$(LLAMA_CPP_PYTHON) -d $(VENV)/src \
+	    && { ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 \
+	         || { rm -rf $(LLAMA_WHEELS).part && CMAKE_ARGS="$(LLAMA_CMAKE)" $(PY) -m pip wheel -q --no-cache-dir --no-deps \
+	                -w $(LLAMA_WHEELS).part $(VENV)/src/llama_cpp_python-$(LLAMA_CPP_PYTHON).tar.gz \
+	              && rm -rf $(LLAMA_WHEELS) && mv $(LLAMA_WHEELS).part $(LLAMA_WHEELS); }; }
 
 # Chromium, Pango, fonts and PostgreSQL for the tests (apt-get when root; otherwise it says what to install)
 sysdeps:

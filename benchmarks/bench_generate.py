@@ -155,7 +155,7 @@ def _llamacpp_one_config(run: Path, quant: str, n: int, max_new: int) -> dict:
 
 def _llama_build(tag: str, build_missing: bool) -> Path:
     """llama-cpp-python built for ``tag`` (tools/llama-cpu.sh), unpacked into a folder to put first on
-    PYTHONPATH: the wheel `make` keeps in ~/.cache/medletter/wheels, or built there from .venv/src."""
+    PYTHONPATH: the wheel `make` keeps in ~/.cache/medletter/wheels (`make llama-wheel LLAMA_CPU=tag` builds it)."""
     import zipfile
     from importlib.metadata import version
 
@@ -165,12 +165,7 @@ def _llama_build(tag: str, build_missing: bool) -> Path:
     if not found:
         if not build_missing:
             raise SystemExit(f"no {tag} build of llama-cpp-python {v} in {wheels}: --build-missing builds it (about 7 minutes)")
-        cmake = subprocess.run(["bash", str(ROOT / "tools" / "llama-cpu.sh"), "cmake", tag], check=True,
-                               capture_output=True, text=True).stdout.strip()
-        print(f"building llama-cpp-python {v} for {tag}: {cmake}", file=sys.stderr, flush=True)
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-cache-dir", "--no-deps", "-w", str(wheels),
-                        str(ROOT / ".venv" / "src" / f"llama_cpp_python-{v}.tar.gz")], check=True,
-                       env={**os.environ, "CMAKE_ARGS": cmake})
+        subprocess.run(["make", "-C", str(ROOT), "--no-print-directory", "llama-wheel", f"LLAMA_CPU={tag}"], check=True)
         found = sorted(wheels.glob("llama_cpp_python-*.whl"))
     out = Path(tempfile.mkdtemp(prefix=f"llama-{tag}-"))
     with zipfile.ZipFile(found[-1]) as z:
