@@ -38,6 +38,8 @@ $(STAMP): pyproject.toml
 llama: $(STAMP)
 	@rm -rf $(LLAMA_STAMP) $(LLAMA_WHEELS); $(MAKE) --no-print-directory $(LLAMA_STAMP)
 
+# Installed twice: the first brings the wheel's dependencies; the second replaces a llama-cpp-python of the same
+# version built for another CPU, which pip would otherwise keep (without touching the dependencies again).
 $(LLAMA_STAMP): $(STAMP)
 	@rm -f $(VENV)/.llama-cpp-*
 	@if $(MAKE) --no-print-directory llama-wheel \
