@@ -18,7 +18,7 @@ LLAMA_CMAKE := $(shell bash tools/llama-cpu.sh cmake $(LLAMA_CPU))
 LLAMA_WHEELS := $(HOME)/.cache/medletter/wheels/llama-cpp-python-$(LLAMA_CPP_PYTHON)-$(LLAMA_CPU)
 LLAMA_STAMP := $(VENV)/.llama-cpp-$(LLAMA_CPP_PYTHON)-$(LLAMA_CPU)
 
-.PHONY: all env llama llama-wheel sysdeps jemalloc deid-model demo compare test test-slow bench clean
+.PHONY: all env llama llama-wheel sysdeps jemalloc deid-model demo holdout compare test test-slow bench clean
 
 all: test
 
@@ -73,6 +73,11 @@ deid-model: $(STAMP)
 
 demo: $(STAMP) $(LLAMA_STAMP) jemalloc deid-model
 	$(VENV)/bin/medletter demo
+
+# A second test set for a trained run: 96 more cases of its style, drafted and scored (tools/holdout.sh)
+RUN ?= runs/demo
+holdout: $(STAMP) $(LLAMA_STAMP)
+	bash tools/holdout.sh $(RUN)
 
 # The paper's model comparison on two small real models (gemma-3-270m vs smollm2-135m): runs/compare
 compare: $(STAMP) $(LLAMA_STAMP) jemalloc deid-model
