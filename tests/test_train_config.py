@@ -49,7 +49,7 @@ def test_set_converts_to_the_field_type():
     assert parse_sets(["style=uniklinik"])["style"] == "uniklinik"
     assert parse_sets(["lora_r=4", "lora_r=8"]) == {"lora_r": 8}, "the last of a repeated key wins"
     cfg = load_config("cpu-demo", {"max_steps": 5}, ["lora_r=4", "report_to="])
-    assert (cfg.lora_r, cfg.report_to, cfg.max_steps, cfg.learning_rate) == (4, [], 5, 2e-4), "preset < options < --set"
+    assert (cfg.lora_r, cfg.report_to, cfg.max_steps, cfg.learning_rate) == (4, [], 5, 4e-4), "preset < options < --set"
 
 
 @pytest.mark.parametrize("item, key", [
