@@ -107,7 +107,8 @@ def tiny_llama(tmp_path_factory, corpus_records):
 
 
 def _memorise(tmp_path_factory, tiny_llama, corpus_records, text: str, name: str, department: str | None = None):
-    """A tiny training run whose model writes ``text`` for any case."""
+    """A tiny training run whose model writes ``text`` for any case. 300 steps: at 150 the loss was under 0.1
+    everywhere, but on a Zen 5 CPU the model wrote its letter and went on ("... Grüßen Grüß") instead of ending."""
     from medletter.records import Letter, Record, Section
     from medletter.train import load_config, train
 
@@ -116,7 +117,7 @@ def _memorise(tmp_path_factory, tiny_llama, corpus_records, text: str, name: str
         letter = Letter(style="uniklinik", language="de", sections=[Section(key="salutation", text=text)], text=text, spans=[])
         recs.append(Record(case=r.case, letter=letter))
     cfg = load_config(None, dict(model=str(tiny_llama), quantization="none", dtype="fp32", learning_rate=5e-3, warmup_steps=0,
-                                 max_steps=150, batch_size=4, gradient_accumulation_steps=1, max_length=2048, lora_r=16,
+                                 max_steps=300, batch_size=4, gradient_accumulation_steps=1, max_length=2048, lora_r=16,
                                  lora_alpha=32, lora_dropout=0.0, report_to=[], save_steps=1000, n_test=0, n_validation=0,
                                  department=department))
     cfg.style = "uniklinik"
