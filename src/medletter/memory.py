@@ -30,11 +30,7 @@ log = logging.getLogger(__name__)
 _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
 _GLIBC_TRIM_THRESHOLD, _GLIBC_MMAP_MAX = 128 * 1024, 65536  # glibc's defaults
 _done: str | None = None  # "glibc" or "jemalloc" once keep_freed_memory has switched
-# never hand freed pages back on its own (give_back does); one arena: measured on a 2-core Zen 5 training in bf16 (60
-# steps of the demo), jemalloc's default of 4 arenas per core let the process grow to 14.1 GiB (18.7 GiB over the
-# demo's 85 steps), one arena to 10.7 GiB at 601 instead of 531 tokens/s with the same losses; glibc kept: 7.9 GiB
-# at 472 tokens/s; letting jemalloc decay freed pages after 10 s: 4.5 GiB at 393 tokens/s (benchmarks/RESULTS.md)
-JEMALLOC_CONF = "narenas:1,dirty_decay_ms:-1,muzzy_decay_ms:-1"
+JEMALLOC_CONF = "dirty_decay_ms:-1,muzzy_decay_ms:-1"  # never hand freed pages back on its own (give_back does)
 _REEXEC_MARK = "MEDLETTER_JEMALLOC_REEXEC"
 
 
