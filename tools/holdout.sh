@@ -25,11 +25,13 @@ from pathlib import Path
 
 import yaml
 
+from medletter.demo import draft_length
+from medletter.generate.settings import GenSettings
+
 run = Path(sys.argv[1])
 c = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))
-longest = 640
-if (run / "data_stats.json").is_file():
-    longest = int(json.loads((run / "data_stats.json").read_text())["train"]["completion_tokens"]["max"] * 1.15) + 8
+stats = run / "data_stats.json"
+longest = draft_length(json.loads(stats.read_text())) if stats.is_file() else GenSettings.max_new_tokens
 print(c.get("style") or "kreisklinikum", c.get("lang") or "de", longest)
 PY
 )

@@ -35,6 +35,11 @@ class _Stages:
             self._name = None
 
 
+def draft_length(stats: dict) -> int:
+    """The longest draft in tokens: the training letters' longest + 15% (``data_stats.json`` of a run)."""
+    return int(stats["train"]["completion_tokens"]["max"] * 1.15) + 8
+
+
 _MODEL_LABELS = {"gemma-3-270m": "Gemma-3-270M", "smollm2-135m": "SmolLM2-135M"}
 
 
@@ -97,8 +102,7 @@ def run_demo(
 
     stage("drafting the test letters with the base model")
     stats = json.loads((out / "data_stats.json").read_text())
-    gen = GenSettings(max_new_tokens=int(stats["train"]["completion_tokens"]["max"] * 1.15) + 8,
-                      batch_size=generation_batch_size)
+    gen = GenSettings(max_new_tokens=draft_length(stats), batch_size=generation_batch_size)
     # auto: llama.cpp with the letters as parallel sequences, measured fastest for a set of letters on 2 cores
     # (benchmarks/RESULTS.md); the base model from the GGUF it was imported from, the fine-tuned model from the
     # run's q8_0 export (made here once; `medletter serve` and the review app use it too). Falls back to hf.
