@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A second, larger test set for a trained run: N more synthetic cases of the run's own style and language
 # (another seed than the demo's corpus), drafted with the run's model as the demo drafts its test letters
-# (llama.cpp q8_0, all in parallel, the same longest letter) and scored like them. The demo's 24 test letters
-# decide its quality bar by one or two facts; these 96 say whether a change of recipe helped
+# (llama.cpp q8_0, all in parallel, the same longest letter) and scored like them. On the demo's 24 test letters
+# one or two facts can decide the quality bar; these 96 say whether a change of recipe helped
 # (benchmarks/RESULTS.md, 2026-11-29).
 #
 #   make holdout RUN=runs/demo             # or: bash tools/holdout.sh RUN [N] [SEED] [BACKEND]

@@ -10,10 +10,10 @@ its heap and never to trim it keeps those pages: the faults and the kernel time 
 glibc's heap kept this way fragments as the examples' lengths vary: over the demo's first 25 steps the
 process grew from 4.6 to 8.4 GiB and its steps slowed from ~290 to ~250 tokens/s. jemalloc (Debian's
 ``libjemalloc2``, which ``make demo`` installs) keeps freed memory by size class instead: the same 30 steps
-at 296 instead of 250 tokens/s, 5.3 instead of 7.4 GiB (``benchmarks/RESULTS.md``). Open: training in bf16 on a
-2-core Zen 5, jemalloc's process grows by about 200 MiB a step after the first 25 (18.7 GiB at the end of the demo's 85
-steps; glibc kept: 7.9 GiB after 60 steps at 0.89x the speed; fp32 under jemalloc stays at 5 GiB). It must be loaded when
-the process starts, so the long commands (``medletter train``, ``demo``, ``compare``) start themselves
+at 296 instead of 250 tokens/s, 5.3 instead of 7.4 GiB (``benchmarks/RESULTS.md``). Open: training in bf16
+on a 2-core Zen 5, jemalloc's process grows by about 200 MiB a step after the first 25 (18.7 GiB at the end
+of the demo's 85 steps; glibc kept: 7.9 GiB after 60 steps at 0.89x the speed; fp32 under jemalloc stays at
+5 GiB). It must be loaded when the process starts, so the long commands (``medletter train``, ``demo``, ``compare``) start themselves
 again once with ``LD_PRELOAD`` (:func:`reexec_with_jemalloc`) when the library is installed; glibc's
 setting above is the fallback.
 
