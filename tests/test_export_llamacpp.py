@@ -45,10 +45,10 @@ def test_llamacpp_backend_writes_what_hf_writes_and_stops_at_eot(memorising_run,
     from medletter.generate.backends import GenSettings, make_backend
 
     recs = _case_records(corpus_records)
-    settings = GenSettings(max_new_tokens=60, batch_size=2)
+    settings = GenSettings(grounding="off", max_new_tokens=60, batch_size=2)
     hf = make_backend("hf", memorising_run, settings=settings).draft(recs)
     seen = []
-    lc = make_backend("llamacpp", memorising_run, settings=GenSettings(max_new_tokens=60, batch_size=1), fallback=False)
+    lc = make_backend("llamacpp", memorising_run, settings=GenSettings(grounding="off", max_new_tokens=60, batch_size=1), fallback=False)
     assert lc.name == "llamacpp" and lc.gguf == exported
     drafts = lc.draft(recs, on_token=seen.append)  # one letter at a time (batch_size 1), as the review app drafts
     for a, b in zip(hf, drafts):
@@ -68,10 +68,10 @@ def test_llamacpp_drafts_a_set_as_parallel_sequences(memorising_run, exported, c
 
     recs = _case_records(corpus_records, 5)
     done = []
-    lc = make_backend("llamacpp", memorising_run, settings=GenSettings(max_new_tokens=60, batch_size=2), fallback=False)
+    lc = make_backend("llamacpp", memorising_run, settings=GenSettings(grounding="off", max_new_tokens=60, batch_size=2), fallback=False)
     drafts = lc.draft(recs, progress=done.append)
     lc.close()
-    alone = make_backend("llamacpp", memorising_run, settings=GenSettings(max_new_tokens=60, batch_size=1), fallback=False)
+    alone = make_backend("llamacpp", memorising_run, settings=GenSettings(grounding="off", max_new_tokens=60, batch_size=1), fallback=False)
     singles = alone.draft(recs)
     alone.close()
     assert [d.case_id for d in drafts] == [r.case.case_id for r in recs]
@@ -79,7 +79,7 @@ def test_llamacpp_drafts_a_set_as_parallel_sequences(memorising_run, exported, c
     assert all(d.stopped and d.batch_size == 2 and d.tokens_per_s > 0 for d in drafts)
     assert sum(d.text == PLANTED_LETTER for d in drafts) >= 3  # (the tiny model memorised 8 cases; most others too)
     assert len(done) == 5
-    short = make_backend("llamacpp", memorising_run, settings=GenSettings(max_new_tokens=3, batch_size=3), fallback=False)
+    short = make_backend("llamacpp", memorising_run, settings=GenSettings(grounding="off", max_new_tokens=3, batch_size=3), fallback=False)
     cut = short.draft(recs[:3])
     short.close()
     assert all(d.new_tokens == 3 and not d.stopped for d in cut), "max_new_tokens cuts every parallel letter"
@@ -136,7 +136,7 @@ def test_openai_backend_against_a_real_llamacpp_server(memorising_run, exported,
     with _serving([memorising_run], tmp_path) as (port, models):
         assert models["data"][0]["id"] == memorising_run.name
         be = make_backend("openai", memorising_run, endpoint=f"http://127.0.0.1:{port}", model=memorising_run.name,
-                          settings=GenSettings(max_new_tokens=60))
+                          settings=GenSettings(grounding="off", max_new_tokens=60))
         (d,) = be.draft(_case_records(corpus_records, 1))
         assert d.text == PLANTED_LETTER and d.stopped and d.new_tokens > 10
 
@@ -156,7 +156,7 @@ def test_one_server_serves_each_department_from_its_own_adapter(memorising_run, 
         cases = _case_records(corpus_records, 1)
         for run, name, letter in ((memorising_run, memorising_run.name, PLANTED_LETTER), (memorising_run_b, "praxis-b", PLANTED_LETTER_B),
                                   (memorising_run, memorising_run.name, PLANTED_LETTER)):  # and back: the switch works both ways
-            be = make_backend("openai", run, endpoint=f"http://127.0.0.1:{port}", model=name, settings=GenSettings(max_new_tokens=60))
+            be = make_backend("openai", run, endpoint=f"http://127.0.0.1:{port}", model=name, settings=GenSettings(grounding="off", max_new_tokens=60))
             (d,) = be.draft(cases)
             assert d.text == letter and d.stopped, (name, d.text)
 

@@ -80,11 +80,11 @@ def test_llamacpp_and_a_server_cut_the_loop_at_the_same_token_as_hf(looping_run,
     from medletter.records import Record
 
     recs = [Record(case=r.case) for r in corpus_records[:3]]
-    hf = make_backend("hf", looping_run, settings=GenSettings(max_new_tokens=150, batch_size=3, loop_tokens=LOOP)).draft(recs)
+    hf = make_backend("hf", looping_run, settings=GenSettings(max_new_tokens=150, batch_size=3, loop_tokens=LOOP, grounding="off")).draft(recs)
     assert all(d.looped for d in hf)
     texts = {}
     for batch in (1, 3):  # one letter at a time, and as parallel sequences
-        lc = make_backend("llamacpp", looping_run, settings=GenSettings(max_new_tokens=150, batch_size=batch, loop_tokens=LOOP),
+        lc = make_backend("llamacpp", looping_run, settings=GenSettings(max_new_tokens=150, batch_size=batch, loop_tokens=LOOP, grounding="off"),
                           fallback=False)
         steps = []
         ds = lc.draft(recs, on_token=steps.append)
@@ -97,7 +97,7 @@ def test_llamacpp_and_a_server_cut_the_loop_at_the_same_token_as_hf(looping_run,
     assert texts[1] == texts[3] == [d.text for d in hf]
     with _serving([looping_run], tmp_path) as (port, _):
         be = make_backend("openai", looping_run, endpoint=f"http://127.0.0.1:{port}", model=looping_run.name,
-                          settings=GenSettings(max_new_tokens=150, loop_tokens=LOOP))
+                          settings=GenSettings(max_new_tokens=150, loop_tokens=LOOP, grounding="off"))
         (d,) = be.draft(recs[:1])
     assert d.looped and d.text == hf[0].text and d.new_tokens == hf[0].new_tokens
 
@@ -117,7 +117,7 @@ def test_generate_command_says_how_many_letters_looped_and_can_turn_it_off(loopi
     for n in ("12", "0"):
         out = tmp_path / f"letters-{n}.jsonl"
         r = runner.invoke(app, ["generate", "--run", str(looping_run), "--cases", str(cases), "--out", str(out),
-                                "--max-new-tokens", "100", "--loop-tokens", n])
+                                "--max-new-tokens", "100", "--loop-tokens", n, "--grounding", "off"])
         assert r.exit_code == 0, r.output
         rows[n] = [json.loads(line) for line in out.read_text().splitlines()]
         assert ("2 stopped because they began to repeat themselves" in " ".join(r.output.split())) == (n == "12"), r.output

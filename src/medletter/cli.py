@@ -221,6 +221,7 @@ def generate(
     lang: Annotated[Optional[str], typer.Option(help="de or en (default: the run's)")] = None,
     sample: Annotated[bool, typer.Option("--sample", help="Sample instead of greedy decoding")] = False,
     loop_tokens: Annotated[int, typer.Option("--loop-tokens", min=0, help="Stop a letter once its last N tokens copy its own earlier text (0: never)")] = GenSettings.loop_tokens,
+    grounding: Annotated[str, typer.Option("--grounding", help="on: the fine-tuned model writes only numbers its case backs (medletter.grounding); off: freely")] = GenSettings.grounding,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid")] = False,
 ) -> None:
     """Draft letters for cases with the fine-tuned (or base) model; records latency and tokens/s per letter."""
@@ -228,8 +229,11 @@ def generate(
     from medletter.generate.backends import make_backend
     from medletter.jsonl import write_jsonl
 
+    if grounding not in ("on", "off"):
+        _fail("--grounding must be on or off")
     records = _records_or_exit(cases, skip_invalid)
-    settings = GenSettings(max_new_tokens=max_new_tokens, batch_size=batch_size, do_sample=sample, loop_tokens=loop_tokens)
+    settings = GenSettings(max_new_tokens=max_new_tokens, batch_size=batch_size, do_sample=sample, loop_tokens=loop_tokens,
+                           grounding=grounding)
     try:
         be = make_backend(backend, run, base_only=base_only, style=style, lang=lang, settings=settings, endpoint=endpoint,
                           model=model, quant=quant)
@@ -243,6 +247,10 @@ def generate(
     tps = overall_tokens_per_s(drafts)
     loops = sum(d.looped for d in drafts)
     said = f"; {loops} stopped because they began to repeat themselves (looped)" if loops else ""
+    if be.grounding is not None:
+        held = sum(len(d.grounding.get("interventions", [])) for d in drafts)
+        mode = drafts[0].grounding.get("mode", "gate") if drafts else "gate"
+        said += f"; grounding on ({mode}): {held} numbers held to their cases"
     console.print(f"wrote {len(drafts)} letters to {out} ({tps:.1f} tokens/s overall, backend {be.name}{said})", highlight=False)
 
 

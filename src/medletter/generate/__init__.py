@@ -41,6 +41,9 @@ class Draft:
     batch_size: int
     looped: bool = False
     """True if drafting stopped because the letter had begun to repeat itself (``medletter.generate.loops``)."""
+    grounding: dict | None = None
+    """With grounding on (``medletter.grounding``): ``{"on": true, "mode": "gate"|"grammar"|"audit", "numbers": N,
+    "interventions": [{"start", "kind", "class", "blocked", "written"}], "violations": [...]}``; None when off."""
 
     def to_dict(self) -> dict:
         return asdict(self)

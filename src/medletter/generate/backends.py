@@ -41,14 +41,24 @@ class Backend:
         self.tokenizer, self.style, self.lang, self.system = tokenizer, style, lang, system
         self.settings = settings or GenSettings()
         self.stops = stop_token_ids(tokenizer)
+        self.grounding = None
+        """A ``medletter.grounding.Grounding`` when the drafts' numbers are held to their cases (``make_backend``)."""
+
+    def ground(self, run: Path | None) -> "Backend":
+        """Hold every draft's numbers to its case (the gate in this engine's decoding loop)."""
+        from medletter.grounding import Grounding
+
+        self.grounding = Grounding(self.tokenizer, run, self.lang, self.stops)
+        return self
 
     def prompt_ids(self, rec: Record) -> list[int]:
         return encode_prompt(self.tokenizer, prompt_text(self.tokenizer, rec.case, self.style, self.lang))
 
-    def _draft(self, rec: Record, text: str, n_new: int, stopped: bool, dt: float, looped: bool = False) -> Draft:
+    def _draft(self, rec: Record, text: str, n_new: int, stopped: bool, dt: float, looped: bool = False,
+               grounding: dict | None = None) -> Draft:
         return Draft(case_id=rec.case.case_id, patient_id=rec.case.patient.patient_id, system=self.system, style=self.style,
                      lang=self.lang, text=text.strip(), new_tokens=n_new, stopped=stopped, latency_s=round(dt, 3),
-                     tokens_per_s=round(n_new / dt, 2) if dt else 0.0, batch_size=1, looped=looped)
+                     tokens_per_s=round(n_new / dt, 2) if dt else 0.0, batch_size=1, looped=looped, grounding=grounding)
 
     def _decode(self, ids: list[int]) -> tuple[str, int, bool, bool]:
         """Text, token count, ended by the model, cut as a loop."""
@@ -75,6 +85,11 @@ class HFBackend(Backend):
 
     def draft(self, records, on_token=None, progress=None):
         s = self.settings
+        if self.grounding is not None:
+            from medletter.generate.grounded_hf import generate_grounded
+
+            return generate_grounded(self.model, self.tokenizer, records, self.grounding, self.style, self.lang, self.system,
+                                     s, progress=progress, on_token=on_token)
         return generate_letters(self.model, self.tokenizer, records, self.style, self.lang, self.system,
                                 max_new_tokens=s.max_new_tokens, batch_size=s.batch_size, do_sample=s.do_sample,
                                 temperature=s.temperature, top_p=s.top_p, progress=progress, on_token=on_token,
@@ -106,8 +121,8 @@ class LlamaCppBackend(Backend):
 
     def draft(self, records, on_token=None, progress=None):
         s = self.settings
-        if len(records) > 1 and s.batch_size > 1 and not s.do_sample:
-            return self._draft_parallel(records, progress)
+        if self.grounding is not None or (len(records) > 1 and s.batch_size > 1 and not s.do_sample):
+            return self._draft_parallel(records, progress, on_token)
         out = []
         for rec in records:
             ids = self.prompt_ids(rec)
@@ -131,19 +146,23 @@ class LlamaCppBackend(Backend):
                 progress(1)
         return out
 
-    def _draft_parallel(self, records, progress=None):
+    def _draft_parallel(self, records, progress=None, on_token=None):
         """Greedy drafts of several letters as parallel sequences of one llama.cpp context (continuous
         batching: each decode step advances every open letter by one token, and a finished letter's slot
         takes the next case). One step multiplies the weights with several token vectors at once, far cheaper
         on a CPU than as many separate steps: 24 demo letters at 106.7 tokens/s in parallel vs 52.7 one after
         another (benchmarks/RESULTS.md). Each letter's latency runs from its prompt entering the context to its
-        last token."""
+        last token. With grounding, each letter's gate picks its tokens (sampled where ``do_sample``), and a
+        rewind drops the letter's last tokens from its sequence in the cache; one letter alone is drafted here too
+        (``on_token`` reports its progress)."""
         import llama_cpp as lc
         import numpy as np
 
         s = self.settings
         prompts = [self.prompt_ids(r) for r in records]
-        n_par = min(s.batch_size, len(records))
+        n_par = max(1, min(s.batch_size, len(records)))
+        grounding = self.grounding
+        temperature = s.temperature if s.do_sample else None
         per_seq = -(-(max(len(p) for p in prompts) + s.max_new_tokens + 8) // 256) * 256  # llama.cpp pads to 256
         params = lc.llama_context_default_params()
         params.n_ctx = per_seq * n_par
@@ -173,7 +192,8 @@ class LlamaCppBackend(Backend):
                 for seq in range(n_par):
                     if seq not in slots and waiting:
                         i = waiting.pop(0)
-                        slots[seq] = {"i": i, "new": [], "pos": 0, "t0": time.perf_counter(), "feed": prompts[i]}
+                        slots[seq] = {"i": i, "new": [], "pos": 0, "t0": time.perf_counter(), "feed": prompts[i],
+                                      "gate": grounding.gate(records[i].case) if grounding is not None else None}
                 n = 0
                 rows = {}
                 for seq, st in slots.items():
@@ -191,13 +211,28 @@ class LlamaCppBackend(Backend):
                 for seq in list(slots):
                     st = slots[seq]
                     logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(ctx, rows[seq]), shape=(n_vocab,))
-                    tok = int(logits.argmax())
+                    if st["gate"] is None:
+                        tok = int(logits.argmax())
+                    else:
+                        keep, tok = st["gate"].choose(logits, temperature, s.top_p)
+                        if keep < len(st["new"]):  # rewound: drop the letter's last tokens from its sequence
+                            start = len(prompts[st["i"]])
+                            lc.llama_memory_seq_rm(mem, seq, start + keep, -1)
+                            del st["new"][keep:]
+                            st["pos"] = start + keep
                     st["new"].append(tok)
                     st["feed"] = [tok]
+                    if on_token is not None and n_par == 1:
+                        on_token(len(st["new"]))
                     if tok in self.stops or len(st["new"]) >= s.max_new_tokens or looping(st["new"], s.loop_tokens):
                         dt = time.perf_counter() - st["t0"]
                         text, k, stopped, looped = self._decode(st["new"])
-                        d = self._draft(records[st["i"]], text, k, stopped, dt, looped)
+                        rep = None
+                        if st["gate"] is not None:
+                            toks = st["new"][:k]
+                            rep = {**st["gate"].report(lambda ids: self.tokenizer.decode(ids, skip_special_tokens=True), toks),
+                                   "mode": "gate"}
+                        d = self._draft(records[st["i"]], text, k, stopped, dt, looped, rep)
                         d.batch_size = n_par
                         out[st["i"]] = d
                         lc.llama_memory_seq_rm(mem, seq, -1, -1)
@@ -228,6 +263,24 @@ class OpenAIBackend(Backend):
         self.model, self.timeout = model, timeout
         self.api_key = api_key or os.environ.get("MEDLETTER_OPENAI_API_KEY") or os.environ.get("OPENAI_API_KEY")
 
+    def _post_grounded(self, body: dict, allowed) -> dict:
+        """POST with the grounding grammar where the server takes one (llama.cpp's server: ``grammar``); a server
+        that refuses it (an error naming the field) drafts without, once said, and its drafts are audited after."""
+        if allowed is None or self.grammar_ok is False:
+            return self._post(body)
+        from medletter.grounding.grammar import gbnf
+
+        try:
+            res = self._post({**body, "grammar": gbnf(allowed)})
+        except RuntimeError as e:
+            if "grammar" not in str(e).lower() or "answered 4" not in str(e):
+                raise
+            log.warning("%s does not take a grammar: drafts are checked for numbers after the fact, not held", self.endpoint)
+            self.grammar_ok = False
+            return self._post(body)
+        self.grammar_ok = True
+        return res
+
     def prompt_for_server(self, rec: Record) -> str:
         text = prompt_text(self.tokenizer, rec.case, self.style, self.lang)
         bos = self.tokenizer.bos_token
@@ -248,6 +301,9 @@ class OpenAIBackend(Backend):
         except urllib.error.URLError as e:
             raise RuntimeError(f"{self.endpoint}: cannot connect ({e.reason}); is the server running?") from None
 
+    grammar_ok: bool | None = None
+    """Whether the server took the grounding grammar (None: not yet asked)."""
+
     def draft(self, records, on_token=None, progress=None):
         s = self.settings
         stop_text = [self.tokenizer.convert_ids_to_tokens(i) for i in self.stops]
@@ -258,8 +314,9 @@ class OpenAIBackend(Backend):
                     "stop": stop_text}
             if not s.do_sample:
                 body["top_k"] = 1  # llama.cpp and vLLM accept it; greedy either way at temperature 0
+            allowed = self.grounding.allowed(rec.case) if self.grounding is not None else None
             t0 = time.perf_counter()
-            res = self._post(body)
+            res = self._post_grounded(body, allowed)
             dt = time.perf_counter() - t0
             ch = res["choices"][0]
             n = (res.get("usage") or {}).get("completion_tokens")
@@ -272,7 +329,14 @@ class OpenAIBackend(Backend):
                 cut = loop_end(ids, s.loop_tokens)
                 if cut is not None:
                     text, n, looped = self.tokenizer.decode(ids[:cut], skip_special_tokens=True), cut, True
-            out.append(self._draft(rec, text, int(n), stopped, dt, looped))
+            rep = None
+            if allowed is not None:
+                from medletter.grounding import audit
+
+                text = text.strip()
+                rep = {"on": True, "mode": "grammar" if self.grammar_ok else "audit", "interventions": [],
+                       "violations": audit(text, allowed)}
+            out.append(self._draft(rec, text, int(n), stopped, dt, looped, rep))
             if on_token is not None:
                 on_token(int(n))
             if progress is not None:
@@ -354,20 +418,24 @@ def make_backend(kind: str, run: str | Path | None = None, *, base_only: bool = 
                 _said.add(why)
                 log.warning("%s: drafting with the hf backend", why)
             kind = "hf"
+    grounded = (settings or GenSettings()).grounding == "on" and not base_only
     if kind == "hf":
         from medletter.generate import load_run
 
         if run is None:
             raise ValueError("--backend hf needs --run")
         m, tok, _ = load_run(run, base_only=base_only)
-        return HFBackend(m, tok, style, lang, system, settings)
-    if tok_dir is None:
-        raise ValueError(f"--backend {kind} needs --run (for the tokenizer and prompt)")
-    tok = load_tokenizer(tok_dir)
-    if kind == "llamacpp":
-        from medletter.export import run_gguf
+        be: Backend = HFBackend(m, tok, style, lang, system, settings)
+    else:
+        if tok_dir is None:
+            raise ValueError(f"--backend {kind} needs --run (for the tokenizer and prompt)")
+        tok = load_tokenizer(tok_dir)
+        if kind == "llamacpp":
+            from medletter.export import run_gguf
 
-        return LlamaCppBackend(base_gguf or run_gguf(run, quant), tok, style, lang, system, settings)
-    if not endpoint:
-        raise ValueError("--backend openai needs --endpoint URL (and --model NAME)")
-    return OpenAIBackend(endpoint, model or (run.name if run else "default"), tok, style, lang, system, settings)
+            be = LlamaCppBackend(base_gguf or run_gguf(run, quant), tok, style, lang, system, settings)
+        else:
+            if not endpoint:
+                raise ValueError("--backend openai needs --endpoint URL (and --model NAME)")
+            be = OpenAIBackend(endpoint, model or (run.name if run else "default"), tok, style, lang, system, settings)
+    return be.ground(run) if grounded else be

@@ -296,6 +296,10 @@ def train(cfg: TrainConfig, splits: dict[str, list[Record]], run_dir: Path, resu
     stats = {"train": train_stats.summary(), "validation": val_stats.summary(), "test_cases": len(splits.get("test", []))}
     if main:
         (run_dir / "data_stats.json").write_text(json.dumps(stats, indent=2))
+        from medletter.grounding.constants import write_constants
+
+        # the department's own numbers in its letters, for the drafts' grounding (runs/NAME/grounding/constants.json)
+        write_constants(run_dir, splits["train"])
     ts = stats["train"]
     log.info(
         "training data: %d examples; prompt tokens median %s (max %s), letter tokens median %s (max %s); %d truncated, %d dropped (max_length %d)",
