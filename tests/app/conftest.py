@@ -32,7 +32,7 @@ def app_env(tmp_path, memorising_run):
     from medletter.app.main import create_app
     from .util import add_users
 
-    settings = Settings(db=str(tmp_path / "app.db"), run=memorising_run, max_new_tokens=48)
+    settings = Settings(db=str(tmp_path / "app.db"), run=memorising_run, max_new_tokens=48, grounding="off")
     app = create_app(settings)
     add_users(app.state.db)
     with TestClient(app) as client:

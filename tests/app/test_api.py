@@ -166,3 +166,34 @@ def test_failed_job_shows_message_and_can_be_retried(app_env, case_lines):
         assert client.post(f"/api/v1/jobs/{job['id']}/retry", headers=doc).status_code == 409
     finally:
         gen.draft = real
+
+
+def test_a_grounded_draft_says_which_numbers_were_held(tmp_path, memorising_run, case_lines):
+    """With grounding on (the app's default) the memorising model's "12 Gy" (no dose of the case) cannot be
+    written: the API's letter carries the grounding record, and the letter page says where the model was held."""
+    from fastapi.testclient import TestClient
+
+    from medletter.app.config import Settings
+    from medletter.app.main import create_app
+    from medletter.grounding import allowed_numbers, audit
+    from medletter.records import Case
+
+    from .util import PASSWORD, add_users
+
+    app = create_app(Settings(db=str(tmp_path / "g.db"), run=memorising_run, max_new_tokens=48))
+    assert app.state.generator.grounding == "on"
+    add_users(app.state.db)
+    with TestClient(app) as client:
+        doc = bearer(app.state.db, "doc")
+        ids = _import(client, doc, case_lines).json()["ids"]
+        job = wait_job(client, doc, client.post(f"/api/v1/cases/{ids[0]}/drafts", headers=doc).json()["job_id"])
+        lt = client.get(f"/api/v1/letters/{job['letter_id']}", headers=doc).json()
+        assert "12 Gy" not in lt["text"] and lt["grounding"]["on"] and lt["grounding"]["interventions"]
+        case = Case.model_validate(json.loads(case_lines.splitlines()[0])["case"])
+        assert audit(lt["text"], allowed_numbers(case)) == []
+        assert not [f for f in lt["facts"]["unsupported"] if f["kind"] in ("dose_gy", "fractions")]
+        from .test_security import login
+
+        assert login(client, "doc", PASSWORD).status_code == 303
+        page = client.get(f"/letters/{job['letter_id']}").text
+        assert 'id="grounding"' in page and "wanted “12" in page

@@ -89,7 +89,7 @@ def live(tmp_path, memorising_run):
     from medletter.app.config import Settings
     from medletter.app.main import create_app
 
-    app = create_app(Settings(db=str(tmp_path / "app.db"), run=memorising_run, max_new_tokens=48))
+    app = create_app(Settings(db=str(tmp_path / "app.db"), run=memorising_run, max_new_tokens=48, grounding="off"))
     add_users(app.state.db)
     with _served(app) as lv:
         yield lv
@@ -308,7 +308,7 @@ def test_a_draft_cut_because_it_repeated_itself_says_so_on_the_letter_page(tmp_p
     from medletter.app.config import Settings
     from medletter.app.main import create_app
 
-    app = create_app(Settings(db=str(tmp_path / "app.db"), run=looping_run, max_new_tokens=200))
+    app = create_app(Settings(db=str(tmp_path / "app.db"), run=looping_run, max_new_tokens=200, grounding="off"))
     add_users(app.state.db)
     with _served(app) as lv:
         page = new_page()

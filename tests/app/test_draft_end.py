@@ -24,7 +24,7 @@ def test_the_letter_records_how_its_draft_ended(request, tmp_path, case_lines, r
     from medletter.app.main import create_app
     from medletter.app.services import audit
 
-    app = create_app(Settings(db=str(tmp_path / "app.db"), run=request.getfixturevalue(run), max_new_tokens=max_new_tokens))
+    app = create_app(Settings(db=str(tmp_path / "app.db"), run=request.getfixturevalue(run), max_new_tokens=max_new_tokens, grounding="off"))
     add_users(app.state.db)
     with TestClient(app) as client:
         doc = bearer(app.state.db, "doc")

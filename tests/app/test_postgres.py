@@ -81,7 +81,7 @@ def pg_app(pg_url, memorising_run):
 
     db = Database(pg_url)
     _clean(db)  # a clean database for each test
-    app = create_app(Settings(db=pg_url, run=memorising_run, max_new_tokens=48), db=db)
+    app = create_app(Settings(db=pg_url, run=memorising_run, max_new_tokens=48, grounding="off"), db=db)
     add_users(db)
     with TestClient(app) as client:
         yield app, client, db

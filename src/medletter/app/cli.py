@@ -113,6 +113,7 @@ def serve(
     endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="OpenAI-compatible server (--backend openai)")] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Model or adapter name on the server (--backend openai)")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Web processes (PostgreSQL for more than one; the drafting worker runs once, in the main process)")] = 1,
+    grounding: Annotated[str, typer.Option("--grounding", help="on: drafts write only numbers their case backs; off: the model writes freely")] = GenSettings.grounding,
 ) -> None:
     """The review app: physicians draft, check against the case, correct, approve and export letters."""
     import uvicorn
@@ -129,8 +130,10 @@ def serve(
         _fail(f"{letter_template}: no such file")
     if backend not in ("hf", "llamacpp", "openai"):
         _fail("--backend must be hf, llamacpp or openai", 2)
+    if grounding not in ("on", "off"):
+        _fail("--grounding must be on or off", 2)
     settings = Settings(db=db, run=run, max_new_tokens=max_new_tokens, worker=not no_worker, letter_template=letter_template,
-                        backend=backend, endpoint=endpoint, model=model)
+                        backend=backend, endpoint=endpoint, model=model, grounding=grounding)
     app = create_app(settings)
     if import_cases is not None:
         try:
@@ -168,7 +171,7 @@ def _serve_workers(settings, app, host: str, port: int, workers: int) -> None:
         console.print("[yellow]note:[/yellow] several processes on one SQLite file serialise their writes; use PostgreSQL "
                       "(--db postgresql://…) for many users", highlight=False)
     env = {"MEDLETTER_DB": settings.url, "MEDLETTER_MAX_NEW_TOKENS": str(settings.max_new_tokens),
-           "MEDLETTER_BACKEND": settings.backend, "MEDLETTER_WORKER": "false"}
+           "MEDLETTER_BACKEND": settings.backend, "MEDLETTER_WORKER": "false", "MEDLETTER_GROUNDING": settings.grounding}
     for key, value in (("MEDLETTER_RUN", settings.run), ("MEDLETTER_ENDPOINT", settings.endpoint), ("MEDLETTER_MODEL", settings.model),
                        ("MEDLETTER_LETTER_TEMPLATE", settings.letter_template)):
         if value is not None:

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     """Drafting engine: hf, llamacpp (the run's GGUF) or openai (a server: ``endpoint``, ``model``)."""
     endpoint: str | None = None
     model: str | None = None
+    grounding: str = GenSettings.grounding
+    """on: drafts write only numbers their case backs (medletter.grounding); off: the model writes freely."""
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     max_failed_logins: int = 5

@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, generator=None, db: Database | 
     db = db or Database(settings.url)
     if generator is None and settings.run is not None:
         generator = RunGenerator(settings.run, settings.style, settings.lang, settings.max_new_tokens, settings.backend,
-                                 settings.endpoint, settings.model)
+                                 settings.endpoint, settings.model, grounding=settings.grounding)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -84,6 +84,9 @@ class Letter(Base):
     """How the model's draft (version 1) ended: "model" (the model ended the letter), "length" (cut at the token
     limit: the end may be missing), "loop" (cut because it had begun to repeat itself: medletter.generate.loops);
     None for letters drafted before this was recorded."""
+    grounding: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The model draft's grounding record (JSON: medletter.generate.Draft.grounding): the numbers the gate held to
+    the case, with what the model wanted and what it wrote; None when the draft was written without it."""
     approved_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)

@@ -52,7 +52,7 @@ class RunGenerator(Generator):
 
     def __init__(self, run: str | Path, style: str | None = None, lang: str | None = None,
                  max_new_tokens: int = GenSettings.max_new_tokens,
-                 backend: str = "hf", endpoint: str | None = None, model: str | None = None):
+                 backend: str = "hf", endpoint: str | None = None, model: str | None = None, grounding: str = GenSettings.grounding):
         from medletter.generate import run_config
 
         self.run = Path(run)
@@ -60,6 +60,7 @@ class RunGenerator(Generator):
         self.style = style or cfg.get("style") or cfg.get("train_style") or "default"
         self.lang = lang or cfg.get("lang") or "de"
         self.max_new_tokens = max_new_tokens
+        self.grounding = grounding
         self.backend_kind, self.endpoint, self.model = backend, endpoint, model
         self.name = self.run.name
         self._backend = None
@@ -72,7 +73,8 @@ class RunGenerator(Generator):
 
                 t0 = time.perf_counter()
                 self._backend = make_backend(self.backend_kind, self.run, style=self.style, lang=self.lang,
-                                             settings=GenSettings(max_new_tokens=self.max_new_tokens, batch_size=1),
+                                             settings=GenSettings(max_new_tokens=self.max_new_tokens, batch_size=1,
+                                                                  grounding=self.grounding),
                                              endpoint=self.endpoint, model=self.model)
                 log.info("model of run %s loaded in %.1f s (backend %s)", self.name, time.perf_counter() - t0,
                          self._backend.name)
@@ -233,7 +235,8 @@ class Worker:
             job = s.get(Job, job_id)
             case_row = s.get(CaseRow, job.case_id)
             style, lang = getattr(self.gen, "style", "default"), getattr(self.gen, "lang", "de")
-            lt = create_letter(s, case_row, text, style, lang, self.gen.name, job.requested_by, draft_end(d))
+            lt = create_letter(s, case_row, text, style, lang, self.gen.name, job.requested_by, draft_end(d),
+                               grounding=getattr(d, "grounding", None))
             job.status, job.letter_id, job.finished_at, job.error = "done", lt.id, utcnow(), None
             audit.record(s, None, "draft_done", "letter", lt.id,
                          f"job={job_id} seconds={time.perf_counter() - t0:.1f} tokens={d.new_tokens} end={lt.draft_end}")

@@ -48,13 +48,40 @@ class LetterView:
     def facts(self) -> dict:
         return json.loads(self.current.facts)
 
+    @property
+    def grounding(self) -> dict | None:
+        """The model draft's grounding record (version 1), or None."""
+        return json.loads(self.letter.grounding) if self.letter.grounding else None
+
+    @property
+    def held(self) -> list[dict]:
+        """The places where the gate held the model's draft to the case, one per place: what the model wanted,
+        what the draft wrote (a missing-value marker where the case has no such value)."""
+        return held_numbers(self.grounding)
+
     def to_json(self) -> dict:
         lt = self.letter
         return {"id": lt.id, "case_id": lt.case_id, "version": lt.version, "status": lt.status, "text": self.current.text,
                 "facts": self.facts, "approved_version": lt.approved_version,
                 "approved_at": lt.approved_at.isoformat(timespec="seconds") + "Z" if lt.approved_at else None,
-                "style": lt.style, "lang": lt.lang, "draft_end": lt.draft_end,
+                "style": lt.style, "lang": lt.lang, "draft_end": lt.draft_end, "grounding": self.grounding,
                 "updated_at": self.current.created_at.isoformat(timespec="seconds") + "Z"}
+
+
+def held_numbers(g: dict | None) -> list[dict]:
+    if not g:
+        return []
+    rank = {"missing": 3, "rewind": 2, "held": 1}
+    by_start: dict[int, dict] = {}
+    for e in g.get("interventions", []):
+        cur = by_start.get(e["start"])
+        if cur is None:
+            by_start[e["start"]] = dict(e)
+            continue
+        if rank.get(e["kind"], 0) > rank.get(cur["kind"], 0):
+            cur["kind"], cur["written"] = e["kind"], e["written"]
+        cur["blocked"] = cur["blocked"] or e["blocked"]
+    return [by_start[k] for k in sorted(by_start)]
 
 
 DRAFT_ENDS = ("model", "length", "loop")
@@ -66,12 +93,13 @@ def draft_end(d) -> str:
 
 
 def create_letter(s: Session, case_row: CaseRow, text: str, style: str, lang: str, model: str, author_id: int | None,
-                  draft_end: str | None = None) -> Letter:
+                  draft_end: str | None = None, grounding: dict | None = None) -> Letter:
     """A new letter whose version 1 is the model's draft (called by the worker); ``draft_end``: how the draft
-    ended (:data:`DRAFT_ENDS`, ``Letter.draft_end``)."""
+    ended (:data:`DRAFT_ENDS`, ``Letter.draft_end``); ``grounding``: the draft's grounding record."""
     if draft_end is not None and draft_end not in DRAFT_ENDS:
         raise ValueError(f"draft_end must be one of {DRAFT_ENDS}, not {draft_end!r}")
-    lt = Letter(case_id=case_row.id, version=1, status="draft", style=style, lang=lang, model=model[:255], draft_end=draft_end)
+    lt = Letter(case_id=case_row.id, version=1, status="draft", style=style, lang=lang, model=model[:255], draft_end=draft_end,
+                grounding=json.dumps(grounding, ensure_ascii=False) if grounding else None)
     s.add(lt)
     s.flush()
     s.add(LetterVersion(letter_id=lt.id, version=1, based_on=None, origin="model", author_id=author_id, text=text,
