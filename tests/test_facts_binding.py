@@ -1,4 +1,4 @@
-"""Fact checks that bind values to what they describe (evaluate/binding.py), on hand-written letters
+"""Fact checks that bind values to what they describe (evaluate/factcheck: extracted facts compared with the case), on hand-written letters
 in other phrasings than the synthetic corpus, and the planted-error benchmark's floors."""
 
 from __future__ import annotations

@@ -160,7 +160,7 @@ def _month_like(word: str, month: int, lang: str) -> str:
 def plant_date_move(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
     """A date of one event written where another event's date belongs (the other date is the
     case's, so only binding sees it)."""
-    from medletter.evaluate.facts import _find_dates
+    from medletter.evaluate.factcheck.values import find_dates as _find_dates
 
     ev = _events(case)
     cands = []
@@ -380,7 +380,7 @@ def plant_drop_grading(case: Case, text: str, lang: str, rng: random.Random) -> 
 
 
 def plant_drop_dx_date(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
-    from medletter.evaluate.facts import _find_dates
+    from medletter.evaluate.factcheck.values import find_dates as _find_dates
 
     dx = case.main_diagnosis.date_of_diagnosis
     if dx is None:

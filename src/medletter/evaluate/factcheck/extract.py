@@ -1,0 +1,260 @@
+"""The extractor: letter text -> typed facts with their spans (:class:`~medletter.evaluate.factcheck.model.LetterFacts`).
+
+Values (:mod:`~medletter.evaluate.factcheck.values`) are read with what they describe: a grade with the
+toxicity its clause names, a date with its event word (:mod:`~medletter.evaluate.factcheck.extract_time`), a
+dose statement's numbers with their roles and the course its words name, a side with the anatomical words of
+its phrase, a code with the diagnosis written before it. The case's own words (which toxicity, procedure,
+course a word names) come from its :class:`~medletter.evaluate.factcheck.lexicon.Lexicon`; no value of the
+case is looked at: that is the comparison's (:mod:`~medletter.evaluate.factcheck.compare`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from medletter.evaluate.factcheck import values as V
+from medletter.evaluate.factcheck.extract_time import read_dates, read_statements
+from medletter.evaluate.factcheck.lexicon import SIDE_WORD, Lexicon, lexicon
+from medletter.evaluate.factcheck.model import CodeUse, Grade, LetterFacts, Side
+from medletter.evaluate.factcheck.text import clause_bounds, norm, overlaps, sentence_bounds, similar, words
+from medletter.records import Case
+
+MAX_WORDS = re.compile(r"\b(?:max\.?|maximal\w*|höchst\w*|highest|worst|bis zu|up to)\b|\bmax\b", re.I)
+GENERIC_TOX_WORDS = re.compile(r"toxizität|toxicity|toxicities|nebenwirkung|side effect|\bNW\b", re.I)
+G_FORM = re.compile(r"^G\s?[0-5]$")
+_EACH = re.compile(r"\b(?:jeweils|each|both|beide|all)\b", re.I)
+
+
+def extract(text: str, lex: Lexicon | None = None, case: Case | None = None) -> LetterFacts:
+    """Everything the fact check reads from ``text``, with the case's vocabulary ``lex`` (or ``case``'s)."""
+    if lex is None:
+        lex = lexicon(case) if case is not None else Lexicon()
+    f = LetterFacts(text=text)
+    f.doses = V.find_doses(text)
+    f.fractions = V.find_fractions(text)
+    date_hits = V.find_dates(text)
+    f.tnm = V.find_tnm(text)
+    f.techniques = V.find_techniques(text)
+    grade_hits = V.find_grades(text)
+    f.intervals = V.find_intervals(text)
+    f.grades = read_grades(lex, text, grade_hits)
+    f.dates, f.ranges = read_dates(lex, text, date_hits, f.doses, f.fractions)
+    f.statements = read_statements(lex, text, f.doses, f.fractions, date_hits)
+    icd = V.find_icd10(text)
+    f.codes = read_codes(lex, text, icd)
+    f.invalid_codes = invalid_codes(text)
+    f.sides = read_sides(text)
+    f.lower = text.lower()
+    f.flat = re.sub(r"\s+", "", f.lower).replace("m2", "m²")
+    f.extra = {"date_hits": date_hits, "grade_hits": grade_hits, "icd": icd,
+               "dx_seen": {j for _, _, j in _dx_spans(lex, text)}}
+    return f
+
+
+# ---------------------------------------------------------------- grades and toxicities
+
+def tox_mentions(lex: Lexicon, text: str, a: int, b: int) -> list[tuple[int, int, set[int]]]:
+    """Toxicity terms of the case named in text[a:b]: (start, end, indices of the toxicities)."""
+    out = []
+    for s, e, w in words(text, a, b):
+        idx = {i for i, ks in enumerate(lex.tox_keys) if any(similar(w, k) for k in ks)}
+        if idx:
+            out.append((s, e, idx))
+    if not out:
+        return out
+    # a word shared by several toxicities ('breast' of 'breast pain' and 'breast oedema') is decided
+    # by the full term when it is there
+    full = []
+    for i, term in enumerate(lex.tox_terms):
+        for m in re.finditer(r"\s+".join(re.escape(x) for x in term.split()), text[a:b], re.I):
+            full.append((a + m.start(), a + m.end(), {i}))
+    if full:
+        out = [o for o in out if not overlaps(o[0], o[1], [(x, y) for x, y, _ in full])] + full
+    return out
+
+
+def _grade_first(lex: Lexicon, text: str, a: int, grade_hits) -> bool:
+    """The sentence around position a writes the grade before the term ('Grad 2 Dermatitis')."""
+    sa, sb = sentence_bounds(text, a)
+    mentions = tox_mentions(lex, text, sa, sb)
+    grades = [g for g in grade_hits if sa <= g[0] < sb]
+    return bool(mentions and grades) and grades[0][1] <= min(m[0] for m in mentions)
+
+
+def read_grades(lex: Lexicon, text: str, grade_hits) -> list[Grade]:
+    out = []
+    range_ends = set()
+    for a, b, g in grade_hits:
+        gf = bool(G_FORM.match(text[a:b]))
+        if a in range_ends:
+            lo, hi = clause_bounds(text, a, b)
+            idx = set().union(*(m[2] for m in tox_mentions(lex, text, lo, hi))) or None
+            out.append(Grade(a, b, g, {g}, toxicities=idx, scope="range_end", g_form=gf))
+            continue
+        # 'Grad 1–2', 'grade 1-2', 'G1/2': either grade
+        rng = re.match(r"\s*(?:[–/-]|bis|to)\s*(?:G|Grad|grade|°)?\s*([0-5])(?!\d)", text[b : b + 14])
+        gs = {g, int(rng.group(1))} if rng else {g}
+        if rng:
+            range_ends |= {x for x, _, _ in grade_hits if b <= x < b + rng.end()}
+        lo, hi = clause_bounds(text, a, b)
+        mentions = tox_mentions(lex, text, lo, hi)
+        if mentions:
+            if _EACH.search(text[lo:hi]):
+                sa, sb = sentence_bounds(text, a)
+                idx = set().union(*(m[2] for m in tox_mentions(lex, text, sa, sb)))
+            else:
+                # the term on the side the sentence puts its terms ('Dermatitis Grad 2, …' or
+                # 'Grad 2 Dermatitis, …'), else the nearest
+                before = [m for m in mentions if m[1] <= a]
+                after = [m for m in mentions if m[0] >= b]
+                side = after if _grade_first(lex, text, a, grade_hits) else before
+                near = min(side or mentions, key=lambda m: a - m[1] if m[1] <= a else m[0] - b)
+                idx = near[2]
+            out.append(Grade(a, b, g, gs, toxicities=idx, g_form=gf))
+            continue
+        clause = text[lo:hi]
+        if gf and not GENERIC_TOX_WORDS.search(clause):
+            scope = "grading"  # "G2" beside the histology: the tumour's grading
+        elif MAX_WORDS.search(clause) or GENERIC_TOX_WORDS.search(clause):
+            scope = "max"
+        else:
+            scope = None
+        out.append(Grade(a, b, g, gs, scope=scope, g_form=gf))
+    return out
+
+
+# ---------------------------------------------------------------- sides
+
+_SIDE_STOP = {norm(w) for w in ("und", "and", "mit", "with", "der", "die", "das", "des", "dem", "den", "the", "of", "bei", "from", "von", "im", "in",
+                                 "auf", "to", "eine", "ein", "einer", "a", "an", "sowie", "nach", "after", "for", "für", "zur", "zum", "ohne")}
+_SIDE_BREAK = re.compile(r"\b(?:bei|from|nach|after|seit|since|wegen|durch|infolge|due to|secondary to|of|von)\b", re.I)
+
+
+def side_of(word: str) -> str:
+    w = word.lower()
+    return "L" if w.startswith(("link", "left")) else "R"
+
+
+def side_neighbours(text: str, a: int, b: int, span: int = 3) -> list[tuple[int, str]]:
+    """Content words next to a side word within its phrase (not across '(', ')', ';', '.', line):
+    (distance in words, normalised word)."""
+    lo = max(text.rfind(ch, 0, a) for ch in "();\n.:")
+    if re.search(r"\)\s*$", text[lo:a] if lo >= 0 else "") or (lo >= 0 and text[lo] == ")" and not text[lo + 1 : a].strip()):
+        # 'Karzinom (Tonsille) links': the parenthesis belongs to the phrase
+        open_ = text.rfind("(", 0, lo)
+        if open_ >= 0:
+            lo = max(text.rfind(ch, 0, open_) for ch in "();\n.:")
+    hi_c = [x for x in (text.find(ch, b) for ch in "();\n.:") if x >= 0]
+    hi = min(hi_c) if hi_c else len(text)
+    # a preposition starts another phrase ('Metastase Os ilium rechts bei Mammakarzinom')
+    brk = [m.end() for m in _SIDE_BREAK.finditer(text, lo + 1, a)]
+    lo = max([lo] + [x - 1 for x in brk])
+    m = _SIDE_BREAK.search(text, b, hi)
+    hi = m.start() if m else hi
+    # a comma ends the phrase, except right after the side word's own noun ("Breast cancer, left")
+    before = [w for w in words(text, lo + 1, a) if w[2] not in _SIDE_STOP and len(w[2]) >= 3]
+    after = [w for w in words(text, b, hi) if w[2] not in _SIDE_STOP and len(w[2]) >= 3]
+    out = []
+    for i, (s, e, w) in enumerate(reversed(before[-span:])):
+        if "," in text[e:a] and i > 0 and not re.fullmatch(r",\s*", text[e:a]):
+            break
+        out.append((i + 1, w))
+    for i, (s, e, w) in enumerate(after[:span]):
+        if "," in text[b:s]:
+            break
+        out.append((i + 1, w))
+    return out
+
+
+def read_sides(text: str) -> list[Side]:
+    return [Side(m.start(), m.end(), side_of(m.group()), [w for _, w in sorted(side_neighbours(text, m.start(), m.end()))])
+            for m in SIDE_WORD.finditer(text)]
+
+
+# ---------------------------------------------------------------- codes
+
+_ICD_LABEL = re.compile(r"\bICD(?:[- ]?(\d{1,2}))?(?:-GM|-CM|-WHO)?(?![-\w])(?:\s*(?:Code|Kode))?\s*:?\s*", re.I)
+_CODEISH = re.compile(r"(?<![\w.])([A-Z])(\d{1,4})(?:\.(\d{0,4}))?(?![\w.]*\s*Gy)(?!\w)")
+_VALID_ICD10 = re.compile(r"^[A-Z]\d{2}(?:\.\d{1,2})?$")
+_NOT_A_CODE_BEFORE = re.compile(r"(?:CTCAE|Version|ECOG|WHO|ISUP|FIGO|UICC|Gleason|Grad|grade|Stadium|stage|Typ|type|NRS|AUC|HWK|BWK|LWK|SWK|Segment|Level|[A-Za-z]{2,}-)\s*$", re.I)
+
+
+def invalid_codes(text: str) -> list[tuple[int, int, str]]:
+    """What looks like a diagnosis code but is none: 'ICD-12', 'ICD-10 C9.3', '(C504)', 'C50.412'."""
+    out = []
+    taken = []
+    # a code label: 'ICD-10', 'ICD-10-GM', 'ICD 10' are valid; 'ICD-12', 'ICD-8' are not
+    for m in _ICD_LABEL.finditer(text):
+        ver = m.group(1)
+        if re.match(r"ICD-?O", text[m.start() : m.start() + 5], re.I):
+            continue
+        code = _CODEISH.match(text, m.end())
+        end = code.end() if code else m.end()
+        label_bad = ver is not None and ver not in ("9", "10", "11")
+        code_bad = code is not None and not _VALID_ICD10.match(code.group(0)) and ver in (None, "10")
+        if label_bad or code_bad:
+            start = m.start() if label_bad else code.start()
+            stop = end if code else m.end() - len(m.group(0)) + len(m.group(0).rstrip(" :"))
+            out.append((start, stop, text[start:end].strip()))
+        taken.append((m.start(), end))
+    # a parenthesised code after a diagnosis '(C504)', '(C9.3)', and any 'letter digit . digit' shape
+    for m in _CODEISH.finditer(text):
+        if overlaps(m.start(), m.end(), taken):
+            continue
+        s = m.group(0)
+        if _VALID_ICD10.match(s):
+            continue
+        letter, digits, sub = m.group(1), m.group(2), m.group(3)
+        before = text[max(0, m.start() - 12) : m.start()]
+        if _NOT_A_CODE_BEFORE.search(before):
+            continue
+        paren = bool(re.search(r"\(\s*$", before)) and bool(re.match(r"\s*[);,]", text[m.end() : m.end() + 2]))
+        dotted = sub is not None and len(digits) in (1, 3, 4) and sub != ""
+        if letter in "TNMGLVRP" and sub is None:
+            continue  # TNM, grading, L/V/Pn/R components
+        if dotted or (paren and len(digits) >= 3 and sub is None) or (sub is not None and len(sub) > 2 and len(digits) == 2):
+            out.append((m.start(), m.end(), s))
+    return out
+
+
+def _dx_spans(lex: Lexicon, text: str) -> list[tuple[int, int, int]]:
+    """Occurrences of the case's diagnosis texts: (start, end, diagnosis index; 0 the main one)."""
+    out = []
+    for j, t in enumerate(lex.diagnoses):
+        for m in re.finditer(r"\s+".join(re.escape(x) for x in t.split()), text, re.I):
+            out.append((m.start(), m.end(), j))
+    return out
+
+
+def read_codes(lex: Lexicon, text: str, icd_hits) -> list[CodeUse]:
+    """Each ICD-10 code, the diagnosis written right before it (the stretch the code closes), and a side marker
+    after it ("C50.4 R")."""
+    spans = _dx_spans(lex, text)
+    out = []
+    for a, b, code in icd_hits:
+        cu = CodeUse(a, b, code)
+        m = re.match(r"[ \t]?([LRB])\b", text[b : b + 3])
+        if m:
+            cu.side_marker = (b + m.start(1), b + m.end(1), m.group(1))
+        out.append(cu)
+        if not spans:
+            continue
+        la, _ = sentence_bounds(text, a)
+        line_start = text.rfind("\n", 0, a) + 1
+        lo = max(la, line_start)
+        before = [s for s in spans if lo <= s[0] and s[1] <= a and not re.search(r"\b[A-Z]\d{2}\b|[;]", text[s[1] : a])]
+        if not before:
+            continue
+        end = max(s[1] for s in before)
+        best = max((s for s in before if s[1] == end), key=lambda s: s[1] - s[0])
+        # the stretch this code closes: from the previous code (or the line's start) to the code
+        prev_codes = [mm.end() for mm in re.finditer(r"\b[A-Z]\d{2}(?:\.\d{1,2})?\b", text[lo:best[0]])]
+        stretch = lo + (prev_codes[-1] if prev_codes else 0)
+        phrase = max([stretch] + [text.rfind(x, stretch, best[0]) + len(x) for x in (": ", ", ", "; ") if text.rfind(x, stretch, best[0]) >= 0])
+        if re.search(r"\b(?:bei|from|of|with|nach|durch|wegen|infolge|due to|secondary to)\b", text[phrase : best[0]], re.I):
+            continue  # 'Metastase … bei Mammakarzinom (C79.5)': the code is the head noun's
+        if best[2] != 0 and any(similar(w, mw) for _, _, w in words(text, stretch, best[0]) for mw in lex.main_words):
+            continue  # 'Bone metastasis, L3, prostate cancer (C79.5)': the main diagnosis' words lead
+        if len(text[best[1] : a]) <= 60:
+            cu.after_dx = best[2]
+    return out
