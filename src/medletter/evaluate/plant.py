@@ -491,6 +491,7 @@ def measure(records, kinds=None, seed: int = 0) -> dict:
     res: dict = {"letters": 0, "clean": {"flags": 0, "by_kind": Counter(), "missing": Counter()},
                  "kinds": {k: Counter() for k in kinds}, "groups": defaultdict(Counter)}
     seconds, checks = 0.0, 0
+    recalls: list[float] = []
     for r in records:
         if r.letter is None:
             continue
@@ -506,6 +507,7 @@ def measure(records, kinds=None, seed: int = 0) -> dict:
         res["clean"]["flags"] += len(clean.flags)
         res["clean"]["by_kind"].update(f.kind for f in clean.flags)
         res["clean"]["missing"].update(k for k, _ in clean.missing if k in _DROP_KINDS)
+        recalls.append(clean.recall)
         for kind in kinds:
             p = PLANTERS[kind](r.case, text, lang, random.Random(f"{seed}:{r.case.case_id}:{kind}"))
             if p is None:
@@ -531,6 +533,7 @@ def measure(records, kinds=None, seed: int = 0) -> dict:
             group["planted"] += 1
             group["flagged"] += caught
     res["seconds_per_check"] = seconds / checks if checks else 0.0
+    res["clean"]["recall"] = sum(recalls) / len(recalls) if recalls else 1.0
     res["groups"] = dict(res["groups"])
     return res
 

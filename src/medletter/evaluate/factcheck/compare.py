@@ -180,7 +180,13 @@ def date_flags(f: LetterFacts, cf: CaseFacts) -> list[Flag]:
             continue
         allowed: set = set()
         for c in d.cues:
-            if c.surgery is not None:
+            if c.weeks is not None:
+                # a follow-up date said as weeks (or months) after the end of radiotherapy: a visit of the case in
+                # that time (10 days' slack for months), or the date those weeks give
+                lo = cf.rt_end + dt.timedelta(weeks=c.weeks) - dt.timedelta(days=10 if c.weeks % 1 else 0)
+                hi = cf.rt_end + dt.timedelta(weeks=c.weeks_to or c.weeks) + dt.timedelta(days=10 if c.weeks % 1 else 0)
+                allowed |= {x for x in ev["followup"]["all"] if lo <= x <= hi} | {cf.rt_end + dt.timedelta(weeks=round(c.weeks))}
+            elif c.surgery is not None:
                 allowed.add(cf.surgery_dates[c.surgery])
             elif c.kind == "rt" and c.endpoint:
                 allowed |= _rt_dates(cf, c.endpoint, d.courses, d.episode)

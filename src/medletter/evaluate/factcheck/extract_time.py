@@ -12,7 +12,7 @@ import re
 
 from medletter.evaluate.factcheck.lexicon import Lexicon
 from medletter.evaluate.factcheck.model import Cue, Date, DateRange, DoseStatement
-from medletter.evaluate.factcheck.text import sentence_bounds, similar, words
+from medletter.evaluate.factcheck.text import NUMBER_WORD_RE, NUMBER_WORDS, sentence_bounds, similar, words
 
 CUES: list[tuple[str, str | None, str, int]] = [
     # (event type, endpoint, pattern, flags); endpoint None: either
@@ -33,7 +33,8 @@ _START_WEAK = re.compile(r"(?:\bab|\bvom|\bfrom)\s*$", re.I)
 _RANGE_SEP = re.compile(r"^\s*(?:–|-|—|bis(?: zum)?|to|until|till|and)\s*$", re.I)
 CONNECTOR = re.compile(r"\b(?:und|and|sowie|plus|gefolgt|followed|anschließend|danach|then|zusätzlich|additionally|sequenziell\w*|sequential\w*)\b|\+", re.I)
 REGION_SPLIT = re.compile(CONNECTOR.pattern + r"|;", re.I)
-_CLAUSE_AFTER = re.compile(REGION_SPLIT.pattern + r"|:\s", re.I)
+_CLAUSE_AFTER = re.compile(r"\b(?:und|and|sowie|plus|gefolgt|followed|anschließend|danach|then|zusätzlich|additionally)\b|\+|;|:\s", re.I)
+"""Where the clause after a value ends ("…, danach Boost"; not "sequenzielle Boost-Bestrahlung", which describes it)."""
 BOOST = re.compile(r"\bBoost\w*|\bAufsättigung\w*|\bboost\w*", re.I)
 EPISODE = re.compile(r"\b(?:Frau|Herrn?|Mrs|Mr|Ms|Patient\w*|wir|we|our|unser\w*|uns|us)\b", re.I)
 """Words of a sentence about the patient's treatment as a whole (not about one course)."""
@@ -62,12 +63,57 @@ def cues(lex: Lexicon, text: str, a: int, b: int):
         for s, e, w in ws:
             if any(similar(w, k) for k in keys):
                 named.append((s, e, "surgery", None, idx))
-    # a word that names one of the case's procedures binds to that procedure's date only
-    out = [c for c in out if not (c[2] == "surgery" and _overlaps(c[0], c[1], [(x[0], x[1]) for x in named]))] + named
+    # a word that names one of the case's procedures binds to that procedure's date only; a word of a course's
+    # target ("Resektionshöhle", "Tumorbett nach Lumpektomie") names no event
+    targets = [(m.start(), m.end()) for m in re.finditer(r"\w*(?:höhle|bett|cavity|bed)\b|\w+\s+(?:cavity|bed)\b", text[a:b], re.I)]
+    targets = [(a + x, a + y) for x, y in targets]
+    named = [c for c in named if not _overlaps(c[0], c[1], targets)]
+    out = [c for c in out if not (c[2] == "surgery" and _overlaps(c[0], c[1], [(x[0], x[1]) for x in named] + targets))] + named
     for s, e, w in ws:
         if any(similar(w, k) for k in lex.systemic):
             out.append((s, e, "systemic", None, None))
     return out
+
+
+_LETTER_LABEL = re.compile(r"(?:\bDatum|\bDate|\bPrinted|\bGedruckt|\bErstellt|\bBriefdatum|\bLetter date|\bdated)\s*:?\s*$", re.I)
+_PLACE_COMMA = re.compile(r"(?:^|\s{2,})[ \t]*[A-ZÄÖÜ][A-Za-zÄÖÜäöüß.-]+(?: [A-Za-zÄÖÜäöüß.-]+){0,3},\s*(?:den\s+)?$")
+RELATIVE = re.compile(
+    rf"(?:\b(?:in|nach|after|within|innerhalb von)\s+)?\b(\d{{1,3}}|{NUMBER_WORD_RE})(?:\s*[-–]\s*(\d{{1,2}}))?\s*"
+    r"(Wochen|Woche|Wo\.?|weeks?|wks?|Monaten|Monate|Mon\.?|months?)(\s+(?:nach|after|post|following)\b)?", re.I)
+"""A time from the end of radiotherapy: "8 Wochen nach RT-Ende", "in sechs Wochen (…)", "7 weeks after completion"."""
+
+
+def letter_cue(text: str, a: int) -> bool:
+    """A date written as the letter's date: after "Datum:" / "Printed:", after the place ("Lörrach, 27.1.2025"), or
+    alone on a line at the top of the letter."""
+    line_start = text.rfind("\n", 0, a) + 1
+    before = text[line_start:a]
+    if _LETTER_LABEL.search(before) or _PLACE_COMMA.search(before):
+        return True
+    line_end = text.find("\n", a)
+    line = text[line_start: len(text) if line_end < 0 else line_end]
+    return text.count("\n", 0, a) < 15 and bool(re.fullmatch(r"[\s|]*\S{6,12}[\s|]*", line))
+
+
+def relative_weeks(text: str, sa: int, sb: int, a: int, b: int) -> tuple[float, float] | None:
+    """Weeks after the end of radiotherapy that a time expression within 80 characters of the date in its sentence
+    gives ("… 8 Wochen nach RT-Ende (DATE)", "am DATE, d. h. 7 Wochen nach …", "8–12 Wochen nach RT"), nearest
+    first, as (fewest, most); None if none."""
+    best = None
+    for m in RELATIVE.finditer(text, max(sa, a - 80), min(sb, b + 80)):
+        if m.start() < b and m.end() > a:
+            continue
+        lead = m.group(0)[: m.start(1) - m.start()].strip()
+        if not lead and not m.group(4) or re.search(r"\b(?:alle|every|q|jeweils)\s*$", text[max(0, m.start() - 8) : m.start()], re.I):
+            continue  # "alle 3 Monate" is a rhythm, not a time from the end of radiotherapy
+        ks = [int(n) if n.isdigit() else NUMBER_WORDS.get(n.lower()) for n in (m.group(1), m.group(2) or m.group(1))]
+        if None in ks:
+            continue
+        per = 1.0 if not m.group(3).lower().startswith("mo") else 4.345
+        d = a - m.end() if m.end() <= a else m.start() - b
+        if best is None or d < best[0]:
+            best = (d, (ks[0] * per, ks[1] * per))
+    return best[1] if best else None
 
 
 def endpoint(text: str, sa: int, sb: int, a: int, b: int, strong_only: bool = False) -> str | None:
@@ -265,6 +311,16 @@ def _bind_single(lex: Lexicon, text: str, hits, dates: list[Date], usable: list[
             a, b, _ = hits[k]
             d = dates[k]
             d.near = {c[2] for c in cues(lex, text, max(sa, a - 40), min(sb, b + 40))}
+            if letter_cue(text, a) or (text.count("\n", 0, a) < 5 and not any(d0 == 0 for d0, _ in claimed.get(k, []))
+                                       and re.search(r"(?:\|\s*|\s{3,})$", text[max(0, a - 6):a]) and re.match(r"[ \t]*(?:\n|$)", text[b:])):
+                # a date closing one of the letter's first lines, set apart from its words, with no event word beside
+                # it ("Praxis … | Arztbrief | 2025-09-22"): the letter's date
+                d.cues.append(Cue("letter"))
+                continue
+            weeks = relative_weeks(text, sa, sb, a, b)
+            if weeks is not None and not any(d0 == 0 and c[2] not in ("rt", "followup") for d0, c in claimed.get(k, [])):
+                d.cues.append(Cue("followup", None, None, weeks[0], weeks[1]))
+                continue
             d.courses = context_courses(lex, text, a, b, clause_only=True)[0]
             episode, boost = _sentence_flags(text, a)
             d.episode = episode and not boost

@@ -17,6 +17,9 @@ _GENERIC_TOX = {norm(w) for w in ("decreased", "count", "nicht", "infektiös", "
 _PROC_GENERIC = {norm(w) for w in ("Therapie", "therapy", "Behandlung", "treatment", "Operation", "surgery", "Eingriff", "procedure",
                                      "links", "rechts", "left", "right", "beidseits", "bilateral")}
 _SIDES = {norm(w) for w in ("links", "rechts", "left", "right", "beidseits", "bilateral")}
+_SURGICAL = re.compile(r"ectomie|ectomy|resection|reseccion|resecti|biops|excision|exsision|sciopie|scopy|operation|plastic|tomie|tomy|exstirpation", re.I)
+"""Words of what was done (normalised spelling: k, z -> c): they name a procedure even where an organ's word
+contains them ("Lumpektomie", "resection")."""
 SIDE_WORD = re.compile(r"\b(links|rechts|linksseitig\w*|rechtsseitig\w*|linke[nmrs]?|rechte[nmrs]?|left|right|left-sided|right-sided)\b", re.I)
 
 
@@ -30,6 +33,8 @@ class Lexicon:
     systemic: list[str] = field(default_factory=list)
     course_words: list[set[str]] = field(default_factory=list)
     """Per course the words of its target region that no other course's target has."""
+    target_words: list[str] = field(default_factory=list)
+    """Every word of the courses' target regions (a target is no event: "Resektionshöhle" names no surgery)."""
     boost_courses: set[int] = field(default_factory=set)
     n_courses: int = 0
     diagnoses: list[str] = field(default_factory=list)
@@ -45,8 +50,13 @@ def lexicon(case: Case) -> Lexicon:
             ws = [w for _, _, w in words(t.term) if len(w) >= 4]
         lex.tox_keys.append(ws)
         lex.tox_terms.append(t.term)
+    # a procedure is named by what was done ("Stanzbiopsie", "Lumpektomie"), not by the organ, which the
+    # radiotherapy's target and the diagnosis name too ("Radiotherapie der Prostata … abgeschlossen")
+    anatomy = {w for t in [c.target_region for c in case.radiotherapy_courses] + [case.main_diagnosis.text]
+               for _, _, w in words(t) if len(w) >= 4}
     for i, s in enumerate(case.prior_treatments.surgeries):
-        ws = [w for _, _, w in words(s.procedure) if len(w) >= 6 and w not in _PROC_GENERIC][:2]
+        ws = [w for _, _, w in words(s.procedure) if len(w) >= 6 and w not in _PROC_GENERIC
+              and (_SURGICAL.search(w) or not any(similar(w, x) for x in anatomy))][:2]
         if ws:
             lex.procedures.append((ws, i))
     sysw = set()
@@ -61,6 +71,7 @@ def lexicon(case: Case) -> Lexicon:
     for i, s in enumerate(ws):
         others = set().union(*(ws[j] for j in range(len(ws)) if j != i)) if len(ws) > 1 else set()
         lex.course_words.append({w for w in s if not any(similar(w, o) for o in others)})
+    lex.target_words = sorted({w for c in case.radiotherapy_courses for _, _, w in words(c.target_region) if len(w) >= 5})
     lex.boost_courses = {i for i, c in enumerate(case.radiotherapy_courses) if c.is_boost}
     lex.n_courses = len(case.radiotherapy_courses)
     lex.diagnoses = [case.main_diagnosis.text] + [s.text for s in case.secondary_diagnoses]

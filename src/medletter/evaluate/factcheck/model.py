@@ -76,6 +76,10 @@ class Cue:
     kind: str
     endpoint: str | None = None
     surgery: int | None = None
+    weeks: float | None = None
+    """A follow-up date said relative to the end of radiotherapy ("8 Wochen nach RT-Ende (DATE)"): that many weeks
+    (``weeks_to``: the most, where a range is said: "8–12 Wochen")."""
+    weeks_to: float | None = None
 
 
 @dataclass

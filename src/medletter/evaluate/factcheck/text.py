@@ -30,7 +30,7 @@ NUMBER_WORD_RE = "|".join(sorted((re.escape(w) for w in NUMBER_WORDS if len(w) >
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
 
 _ABBREV = r"(?:max|min|ca|geb|Dr|Prof|med|Nr|bzw|z|n|St|vs|approx|Tel|inkl|evtl|ggf|sog|li|re|Z|v|ca|Pat|Hr|Fr|Mrs|Mr|Ms|e\.g|i\.e|d\.h|u\.a|s\.c|i\.v|p\.o)"
-_SENT_END = re.compile(r"[.!?](?=\s+[A-ZÄÖÜ(\-–•]|\s*$)")
+_SENT_END = re.compile(r"[.!?](?=\s+[A-ZÄÖÜ0-9(\-–•]|\s*$)")
 CLAUSE_SPLIT = re.compile(r",\s|\s(?:und|and|sowie|as well as|bzw\.|or|oder)\s|\s[–-]\s|:\s*\n")
 
 
