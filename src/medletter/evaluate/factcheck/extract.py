@@ -239,6 +239,11 @@ def read_codes(lex: Lexicon, text: str, icd_hits) -> list[CodeUse]:
         out.append(cu)
         if not spans:
             continue
+        # a list that writes the code first ("E78.0 Hypercholesterinämie · E03.9 Hypothyreose")
+        ahead = [s for s in spans if b <= s[0] <= b + 3 and not text[b:s[0]].strip(" :–-")]
+        if ahead:
+            cu.after_dx = ahead[0][2]
+            continue
         la, _ = sentence_bounds(text, a)
         line_start = text.rfind("\n", 0, a) + 1
         lo = max(la, line_start)

@@ -18,7 +18,7 @@ CUES: list[tuple[str, str | None, str, int]] = [
     # (event type, endpoint, pattern, flags); endpoint None: either
     ("birth", None, r"\bgeb\.|\bgeboren\b|\bborn\b|\bDOB\b|date of birth|Geburtsdatum", re.I),
     ("birth", None, r"\*", 0),
-    ("diagnosis", None, r"\bED\b|\bdx\b", 0),
+    ("diagnosis", None, r"\bED\b|\b[Dd]x(?: date)?\b", 0),
     ("diagnosis", None, r"Erstdiagnose|erstdiagnostiziert|Erstdiagnostik|Diagnosestellung|diagnostiziert|diagnosed|first diagnos\w*|initial diagnos\w*|date of diagnosis", re.I),
     ("surgery", None, r"\bOP\b|\bOperation\w*|\boperiert\w*|\bResektion\w*|reseziert|\w+ektomie\b|\w+ectomy\b|\bsurgery\b|\bsurgical\w*|\bresect\w*|\bexcision\b|Exstirpation|Biopsie|biopsy|\w+skopie\b|\w+scopy\b|\bAnlage\b|placement|\bplaced\b|\binserted\b|\bStaging\b", re.I),
     ("systemic", None, r"Chemo(?!radio)\w*|\bZyklen\b|\bZyklus\b|\bcycles?\b|\bADT\b|Hormontherap\w*|endokrin\w*|endocrine|Immuntherap\w*|immunotherap\w*|Systemtherap\w*|systemic", re.I),
@@ -41,8 +41,11 @@ EPISODE = re.compile(r"\b(?:Frau|Herrn?|Mrs|Mr|Ms|Patient\w*|wir|we|our|unser\w*
 SIB = re.compile(r"integriert\w*\s+Boost|integrated\s+boost|\bSIB\b", re.I)
 _DPF_BEFORE = re.compile(r"(?:[x×]|\bà|\ba|\bzu(?:\s+je)?|\bje|\bof|\bED|Einzeldosis|Einzel-Dosis|single dose|dose per fraction|fraction dose|Fraktionsdosis)\s*:?\s*$", re.I)
 _TOTAL_BEFORE = re.compile(r"(?:\bbis|\bto|=|\bad|\bauf|\bGD|Gesamtdosis|Gesamt-Dosis|total dose(?:\s+of)?|\btotal(?:\s+of)?|in total|insgesamt|kumulativ\w*|cumulative(?:\s+dose)?(?:\s+of)?|Gesamtdosis von)\s*:?\s*$", re.I)
-_DPF_AFTER = re.compile(r"^\s*(?:pro|per|/|je)\s*(?:Fraktion|fraction|Fx|Sitzung|session)|^\s*\(?(?:ED|Einzeldosis)\b", re.I)
-_TOTAL_AFTER = re.compile(r"^\s*(?:in|mit|über|over|/|at|with)\s*\d{1,2}\s*(?:Fraktionen|Fraktion|fractions|fraction|Fx|Sitzungen|sessions)|^\s*\(?(?:GD|Gesamtdosis|total)\b", re.I)
+# a label after a dose names it ("40,05 Gy Gesamtdosis"), unless a number follows the label: then it names that number
+# ("8 x 2,0 Gy (GD 16,0 Gy)")
+_LABEL_NOT_OF_NEXT = r"(?![\s:]*(?:dose\s+)?(?:of\s+)?\d)"
+_DPF_AFTER = re.compile(r"^\s*(?:pro|per|/|je)\s*(?:Fraktion|fraction|Fx|Sitzung|session)|^\s*\(?(?:ED|Einzeldosis)\b" + _LABEL_NOT_OF_NEXT, re.I)
+_TOTAL_AFTER = re.compile(r"^\s*(?:in|mit|über|over|/|at|with)\s*\d{1,2}\s*(?:Fraktionen|Fraktion|fractions|fraction|Fx|Sitzungen|sessions)|^\s*\(?(?:GD|Gesamtdosis|total)\b" + _LABEL_NOT_OF_NEXT, re.I)
 
 
 def _overlaps(a: int, b: int, spans) -> bool:
@@ -75,7 +78,7 @@ def cues(lex: Lexicon, text: str, a: int, b: int):
     return out
 
 
-_LETTER_LABEL = re.compile(r"(?:\bDatum|\bDate|\bPrinted|\bGedruckt|\bErstellt|\bBriefdatum|\bLetter date|\bdated)\s*:?\s*$", re.I)
+_LETTER_LABEL = re.compile(r"(?:^|\|\s*|\s{2,})[ \t]*(?:Datum|Date|Printed|Gedruckt|Erstellt|Briefdatum|Letter date|Dated)\s*:?\s*$", re.I)
 _PLACE_COMMA = re.compile(r"(?:^|\s{2,})[ \t]*[A-ZÄÖÜ][A-Za-zÄÖÜäöüß.-]+(?: [A-Za-zÄÖÜäöüß.-]+){0,3},\s*(?:den\s+)?$")
 RELATIVE = re.compile(
     rf"(?:\b(?:in|nach|after|within|innerhalb von)\s+)?\b(\d{{1,3}}|{NUMBER_WORD_RE})(?:\s*[-–]\s*(\d{{1,2}}))?\s*"
@@ -293,7 +296,7 @@ def _bind_single(lex: Lexicon, text: str, hits, dates: list[Date], usable: list[
             imm += [k for k in idx if 0 <= c[0] - hits[k][1] <= 3 and re.fullmatch(r"[\s:)]*", text[hits[k][1] : c[0]]) and c[2] != "birth"]
             if c[2] == "birth" and text[c[0]:c[1]] == "*" and not imm:
                 continue
-            if c[2] == "diagnosis" and text[c[0]:c[1]] in ("ED", "dx") and not imm:
+            if c[2] == "diagnosis" and text[c[0]:c[1]] in ("ED", "dx", "Dx") and not imm:  # not "Dx date"
                 continue  # 'ED' is also the dose per fraction
             if imm:
                 claimed.setdefault(imm[0], []).append((0, c))

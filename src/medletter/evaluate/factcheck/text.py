@@ -31,7 +31,10 @@ ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
 
 _ABBREV = r"(?:max|min|ca|geb|Dr|Prof|med|Nr|bzw|z|n|St|vs|approx|Tel|inkl|evtl|ggf|sog|li|re|Z|v|ca|Pat|Hr|Fr|Mrs|Mr|Ms|e\.g|i\.e|d\.h|u\.a|s\.c|i\.v|p\.o)"
 _SENT_END = re.compile(r"[.!?](?=\s+[A-ZÄÖÜ0-9(\-–•]|\s*$)")
-CLAUSE_SPLIT = re.compile(r",\s|\s(?:und|and|sowie|as well as|bzw\.|or|oder)\s|\s[–-]\s|:\s*\n")
+CLAUSE_SPLIT = re.compile(r",\s|\s(?:und|and|sowie|as well as|bzw\.|or|oder)\s"
+                          # a dash before a grade joins it to its term ("Orale Mukositis – Grad 2")
+                          r"|\s[–-]\s(?!(?:CTCAE[\s-]*)?(?:Grad|grade|Grade|G\s?\d|°|[IV]{1,3}°|\d°))"
+                          r"|:\s*\n|\s[|·•]\s")
 
 
 def num(s: str) -> float:
@@ -99,7 +102,7 @@ def sentence_bounds(text: str, i: int, semicolon: bool = True) -> tuple[int, int
 
 
 def clause_bounds(text: str, a: int, b: int) -> tuple[int, int]:
-    """The clause around text[a:b] inside its sentence: split at ', ', 'und', 'and', ' – '."""
+    """The clause around text[a:b] inside its sentence: split at ', ', 'und', 'and', ' – ', ' | ', ' · '."""
     sa, sb = sentence_bounds(text, a)
     lo, hi = sa, sb
     for m in CLAUSE_SPLIT.finditer(text, sa, sb):

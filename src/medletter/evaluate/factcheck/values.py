@@ -56,7 +56,8 @@ def find_fractions(text: str) -> list[tuple[int, int, int]]:
     # not a rhythm ("3 Fx/Woche", "5 fractions per week")
     out = [(m.start(), m.end(), int(m.group(1))) for m in re.finditer(r"\b(\d{1,2})\s*(?:Fraktionen|Fraktion|fractions|fraction|Fx|fx|Sitzungen|sessions)\b(?!\s*(?:/|pro|per|je|a|each)\s*(?:Woche|week|wk)\b)", text)]
     out += [(m.start(1), m.end(1), int(m.group(2))) for m in re.finditer(rf"\b((\d{{1,2}})\s*[x×])\s*{NUM}\s*Gy", text)]
-    out += [(m.start(), m.end(), 1) for m in re.finditer(r"\b(?:einmalig\w*|Einzeit\w*|Einzelfraktion|single[- ](?:fraction|dose)|once)\b", text, re.IGNORECASE)]
+    # ("once weekly", "once more", "once a year" count no fractions)
+    out += [(m.start(), m.end(), 1) for m in re.finditer(r"\b(?:einmalig\w*|Einzeit\w*|Einzelfraktion|single[- ](?:fraction|dose)|once(?!\s+(?:more|again|a\b|an\b|per|weekly|daily|yearly|monthly|every)))\b", text, re.IGNORECASE)]
     return out
 
 
@@ -64,35 +65,66 @@ def extract_fractions(text: str) -> list[int]:
     return [v for _, _, v in find_fractions(text)]
 
 
+def _century(y: int, late: int) -> int:
+    """A two-digit year: this century unless it lies after the letter's own latest year ("geb. 17.06.45" in a
+    letter of 2028 is 1945)."""
+    return 2000 + y if 2000 + y <= late + 1 else 1900 + y
+
+
 def find_dates(text: str) -> list[tuple[int, int, dt.date | tuple]]:
     """Full dates as dates; 'April 2029' as (year, month); impossible dates as ('invalid', surface)."""
     out: list = []
+    years = [int(y) for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", text)]
+    years += [2000 + int(y) for y in re.findall(r"\b\d{1,2}[./]\d{1,2}[./](\d{2})(?!\d)", text) if int(y) < 50]
+    years = sorted(years)
+    # the letter's latest year: the latest one it writes, leaving out one far beyond the rest (a birth year
+    # read as this century)
+    late = years[-1] if years else 2049
+    if len(years) > 1 and years[-1] > years[-2] + 5:
+        late = years[-2]
 
     def add(m, value):
         if any(a <= m.start() < b for a, b, _ in out):
             return
         out.append((m.start(), m.end(), value))
 
-    for m in re.finditer(r"\b(\d{1,2})\.(\d{1,2})\.\s*(?:–|-|bis)\s*\d{1,2}\.\d{1,2}\.(\d{4})\b", text):
+    for m in re.finditer(r"\b(\d{1,2})\.(\d{1,2})\.\s*(?:–|-|bis(?:\s+zum)?|to)\s*\d{1,2}\.\d{1,2}\.(\d{4}|\d{2})\b", text):
         # "12.6.–9.7.2024": the first date takes the year of the second, or the year before when the
         # range crosses new year ("22.8.–9.1.2027" starts on 22.8.2026)
         start = re.match(r"\d{1,2}\.\d{1,2}\.", m.group(0))
-        end_month = int(re.search(r"(\d{1,2})\.\d{4}$", m.group(0)).group(1))
-        year = int(m.group(3)) - (1 if int(m.group(2)) > end_month else 0)
+        end_month = int(re.search(r"(\d{1,2})\.(?:\d{4}|\d{2})$", m.group(0)).group(1))
+        y3 = int(m.group(3))
+        year = (_century(y3, late) if y3 < 100 else y3) - (1 if int(m.group(2)) > end_month else 0)
         _try(add, _Sub(m, 0, start.end()), year, int(m.group(2)), int(m.group(1)))
     for m in re.finditer(r"\b(\d{4})-(\d{2})-(\d{2})\b", text):
         _try(add, m, int(m.group(1)), int(m.group(2)), int(m.group(3)))
     for m in re.finditer(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}|\d{2})(?!\d)", text):
         y = int(m.group(3))
-        y = y + (2000 if y < 50 else 1900) if y < 100 else y
+        y = _century(y, late) if y < 100 else y
         _try(add, m, y, int(m.group(2)), int(m.group(1)))
-    for m in re.finditer(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", text):
+    for m in re.finditer(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?![\d/])", text):
         a, b = int(m.group(1)), int(m.group(2))
+        y = int(m.group(3))
+        y = _century(y, late) if y < 100 else y
         # dd/mm/yyyy (European) unless impossible, then mm/dd/yyyy
         if b <= 12:
-            _try(add, m, int(m.group(3)), b, a)
+            _try(add, m, y, b, a)
         else:
-            _try(add, m, int(m.group(3)), a, b)
+            _try(add, m, y, a, b)
+    # day ranges with the month and year once: "vom 2. bis 27. April 2029", "from 2 to 27 April 2029", "26 May to 15 June 2026"
+    for m in re.finditer(rf"\b(\d{{1,2}})\.?(?:\s+({_MONTH_RE})\.?)?\s*(?:–|-|bis(?:\s+zum)?|to|until)\s*(\d{{1,2}})\.?\s+({_MONTH_RE})\.?\s+(\d{{4}})\b",
+                         text, re.IGNORECASE):
+        month = MONTHS[(m.group(2) or m.group(4)).lower()]
+        year = int(m.group(5)) - (1 if month > MONTHS[m.group(4).lower()] else 0)
+        _try(add, _Sub(m, 0, m.end(2) if m.group(2) else m.end(1)), year, month, int(m.group(1)))
+    # month and year: "ED 03/2029", "seit 11/2028", "ED 03/29" (not a dose "78/2 Gy", not "6/52")
+    for m in re.finditer(r"(?<![\d/.,])(?<!NRS )(?<!VAS )(0?[1-9]|1[0-2])/(\d{4}|\d{2})(?![\d/.,])(?!\s*Gy)", text):
+        y = int(m.group(2))
+        if y < 100:
+            y += 2000
+        if not late - 30 <= y <= late + 1:
+            continue  # "NRS 5/10", "6/52": no month
+        add(m, (y, int(m.group(1))))
     for m in re.finditer(rf"\b(\d{{1,2}})\.?\s+({_MONTH_RE})\.?\s+(\d{{4}})\b", text, re.IGNORECASE):
         _try(add, m, int(m.group(3)), MONTHS[m.group(2).lower()], int(m.group(1)))
     for m in re.finditer(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}}),\s+(\d{{4}})\b", text, re.IGNORECASE):
@@ -150,6 +182,8 @@ def find_tnm(text: str) -> list[tuple[int, int, str]]:
     """Each component of a TNM formula, lower-case, at its own span ('pN1' inside 'pT2 pN1 cM0')."""
     parts = []
     for m in re.finditer(r"(?<![A-Za-z0-9–-])((?:y|r|a|yp|yc|p|c)?T(?:is|[0-4x](?:[a-d]\d?)?|X))(?![\d–-])(?:\s*\(m\))?\s*((?:y|yp|p|c)?N(?:[0-3][a-c]?|x|X))?\s*((?:p|c)?M(?:[01][a-c]?|x|X))?(?![A-Za-z0-9])", text):
+        if m.group(1) == "Tx" and not (m.group(2) or m.group(3)):
+            continue  # "Tx: chemoradiation": the therapy, not an unknown T category
         for i, g in enumerate(m.groups(), 1):
             if g:
                 parts.append((m.start(i), m.end(i), g.lower()))
