@@ -67,9 +67,10 @@ def expected(f: LetterFacts, cf: CaseFacts) -> list[tuple[str, str, bool]]:
             out.append((f"{tag}.start_date", c.start_date.isoformat(), c.start_date in dates))
         out.append((f"{tag}.end_date", c.end_date.isoformat(), c.end_date in dates))
     remaining = list(grades)
-    for t in case.toxicities:
+    for i, t in enumerate(case.toxicities):
         near = re.search(rf"{re.escape(t.term)}\W{{0,4}}{V.GRADE_EXPR}{t.grade}(?!\d)", text, re.IGNORECASE)
-        ok = bool(near) or t.grade in remaining
+        bound = any(i in (g.toxicities or ()) and t.grade in g.values for g in f.grades)
+        ok = bound or bool(near) or t.grade in remaining
         if ok and t.grade in remaining:
             remaining.remove(t.grade)
         out.append(("ctcae_grade", f"{t.term}:{t.grade}", ok))
