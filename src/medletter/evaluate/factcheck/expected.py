@@ -38,6 +38,35 @@ def has_tokens(text_tokens: set[str], text_words: list[str], part: str) -> bool:
     return True
 
 
+_TARGET_STOP = {norm(w) for w in ("und", "mit", "and", "with", "der", "des", "die", "the", "of", "in", "im", "to", "links", "rechts", "left",
+                                   "right", "beidseits", "bilateral", "isrt", "inkl", "including", "sowie")}
+_ABBREVIATIONS = {"lc": ("lymphcnoten", "lymph", "nodes", "node"), "law": ("lymphabflusswege", "lymphabfluss"),
+                  "ln": ("lymph", "nodes", "node"), "lns": ("lymph", "nodes", "node"), "pt": ("primertumor", "primary"),
+                  "met": ("metastase", "metastasis", "metastasen"), "mets": ("metastasis", "metastases", "metastasen"),
+                  "ca": ("carcinom", "cancer", "carcinoma"), "mamma": ("brust", "breast"), "brust": ("mamma", "breast")}
+"""Abbreviations letters write for the words of a target region (normalised spelling)."""
+
+
+def target_named(region: str, f: LetterFacts) -> bool:
+    """The letter names the target region in its own words: two thirds of the region's content words (sides aside:
+    the laterality check reads those) are words of the letter, whole, inflected, cut short ("met", "supraklav.") or
+    abbreviated ("LK", "LAW", "LNs")."""
+    want = [w for w in tokens(region.replace("/", " ").replace("-", " ")) if w not in _TARGET_STOP and not w.isdigit()]
+    if not want:
+        return True
+    have = {norm(w) for w in re.findall(r"[^\W\d_]+", f.text)}
+    expand = set(have)
+    for w in have:
+        expand.update(_ABBREVIATIONS.get(w, ()))
+
+    def named(w: str) -> bool:
+        if w in expand or any(similar(w, x) for x in expand if len(x) >= 5):
+            return True
+        return any(len(x) >= 3 and w.startswith(x) and len(x) >= min(len(w), 3) for x in have if x not in _TARGET_STOP)
+
+    return sum(named(w) for w in want) * 3 >= 2 * len(want)
+
+
 def expected(f: LetterFacts, cf: CaseFacts) -> list[tuple[str, str, bool]]:
     """(kind, value, present) for every fact the letter is expected to carry."""
     case, text = cf.case, f.text
@@ -57,7 +86,7 @@ def expected(f: LetterFacts, cf: CaseFacts) -> list[tuple[str, str, bool]]:
     for i, c in enumerate(case.radiotherapy_courses):
         tag = f"course{i + 1}"
         region = c.target_region.lower()
-        out.append((f"{tag}.target_region", c.target_region, region in f.lower or V.loose_in(region, f.lower)))
+        out.append((f"{tag}.target_region", c.target_region, region in f.lower or V.loose_in(region, f.lower) or target_named(c.target_region, f)))
         tech_ok = c.technique.value in techs or (c.technique.value in ("SBRT", "SRS", "FSRT") and "stereotactic" in techs)
         out.append((f"{tag}.technique", c.technique.value, tech_ok))
         out.append((f"{tag}.dose_per_fraction_gy", f"{c.dose_per_fraction_gy:g}", any(close(x, c.dose_per_fraction_gy) for x in doses)))
