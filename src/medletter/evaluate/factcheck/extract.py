@@ -16,6 +16,7 @@ from medletter.evaluate.factcheck import values as V
 from medletter.evaluate.factcheck.extract_time import read_dates, read_statements
 from medletter.evaluate.factcheck.lexicon import SIDE_WORD, Lexicon, lexicon
 from medletter.evaluate.factcheck.model import CodeUse, Grade, LetterFacts, Side
+from medletter.evaluate.factcheck.tables import table_values
 from medletter.evaluate.factcheck.text import clause_bounds, norm, overlaps, sentence_bounds, similar, words
 from medletter.records import Case
 
@@ -30,16 +31,17 @@ def extract(text: str, lex: Lexicon | None = None, case: Case | None = None) -> 
     if lex is None:
         lex = lexicon(case) if case is not None else Lexicon()
     f = LetterFacts(text=text)
-    f.doses = V.find_doses(text)
-    f.fractions = V.find_fractions(text)
+    t_doses, t_fracs, t_grades, rows = table_values(text)
+    f.doses = _merge(V.find_doses(text), t_doses)
+    f.fractions = _merge(V.find_fractions(text), t_fracs)
     date_hits = V.find_dates(text)
     f.tnm = V.find_tnm(text)
     f.techniques = V.find_techniques(text)
-    grade_hits = V.find_grades(text)
+    grade_hits = _merge(V.find_grades(text), t_grades)
     f.intervals = V.find_intervals(text)
     f.grades = read_grades(lex, text, grade_hits)
-    f.dates, f.ranges = read_dates(lex, text, date_hits, f.doses, f.fractions)
-    f.statements = read_statements(lex, text, f.doses, f.fractions, date_hits)
+    f.dates, f.ranges = read_dates(lex, text, date_hits, f.doses, f.fractions, rows)
+    f.statements = read_statements(lex, text, f.doses, f.fractions, date_hits, rows)
     icd = V.find_icd10(text)
     f.codes = read_codes(lex, text, icd)
     f.invalid_codes = invalid_codes(text)
@@ -49,6 +51,11 @@ def extract(text: str, lex: Lexicon | None = None, case: Case | None = None) -> 
     f.extra = {"date_hits": date_hits, "grade_hits": grade_hits, "icd": icd,
                "dx_seen": {j for _, _, j in _dx_spans(lex, text)}}
     return f
+
+
+def _merge(hits, more):
+    """Hits and more hits that overlap none of them (a table's bare cells beside the values written with a unit)."""
+    return sorted(hits + [h for h in more if not overlaps(h[0], h[1], [(a, b) for a, b, _ in hits])])
 
 
 # ---------------------------------------------------------------- grades and toxicities

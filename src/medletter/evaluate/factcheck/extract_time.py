@@ -258,14 +258,26 @@ def _sentence_flags(text: str, a: int) -> tuple[bool, bool]:
     return bool(EPISODE.search(seg)), bool(BOOST.search(seg))
 
 
-def read_dates(lex: Lexicon, text: str, date_hits, dose_hits, frac_hits) -> tuple[list[Date], list[DateRange]]:
-    """Every date with the event words it stands with, and the ranges dates form."""
+def read_dates(lex: Lexicon, text: str, date_hits, dose_hits, frac_hits, rows=()) -> tuple[list[Date], list[DateRange]]:
+    """Every date with the event words it stands with, and the ranges dates form (in text, or a table row's start
+    and end columns)."""
     hits = sorted((a, b, v) for a, b, v in date_hits)
     dates = [Date(a, b, v) for a, b, v in hits]
     usable = [i for i, (_, _, v) in enumerate(hits) if isinstance(v, dt.date) or (isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], int))]
     sub = [hits[i] for i in usable]
     pairs = [(usable[i], usable[j]) for i, j in date_ranges(text, sub)]
     ranges = []
+    at = {hits[i][0]: i for i in usable}
+    for row in rows:
+        if "start" in row.cells and "end" in row.cells:
+            i = next((at[x] for x in at if row.cells["start"][0] <= x < row.cells["start"][1]), None)
+            j = next((at[x] for x in at if row.cells["end"][0] <= x < row.cells["end"][1]), None)
+            if i is not None and j is not None and (i, j) not in pairs:
+                dates[i].in_range = dates[j].in_range = True
+                tgt = row.cells.get("target")
+                courses = evidence_in(lex, text, tgt[0], tgt[1]) if tgt else []
+                numbers = [("d", v) for x, y, v in dose_hits if row.start <= x < row.end] + [("n", v) for x, y, v in frac_hits if row.start <= x < row.end]
+                ranges.append(DateRange(i, j, hits[i][0], hits[j][1], courses, numbers, False, bool(BOOST.search(text[row.start:row.end])), {"rt"}))
     for i, j in pairs:
         dates[i].in_range = dates[j].in_range = True
         a, b = hits[i][0], hits[j][1]
@@ -383,12 +395,32 @@ def _roles(text: str, toks) -> tuple[list[int], list[float], list[float], list[f
     return fr, dpf, tot, unk
 
 
-def read_statements(lex: Lexicon, text: str, dose_hits, frac_hits, date_hits) -> list[DoseStatement]:
+def read_statements(lex: Lexicon, text: str, dose_hits, frac_hits, date_hits, rows=()) -> list[DoseStatement]:
     """Dose statements with the role of each number (fractions, dose per fraction, total; where the words do not
-    say, the smaller of two doses is taken per fraction) and the courses their context names."""
+    say, the smaller of two doses is taken per fraction) and the courses their context names; a table's row is a
+    statement of its own, its roles from its columns, its course from its target cell (or "Boost")."""
+    out = []
+    spans = [(r.start, r.end) for r in rows]
+    for row in rows:
+        c = row.cells
+
+        def val(name, cast):
+            if name not in c:
+                return None
+            m = re.search(r"\d+(?:[.,]\d+)?", c[name][2])
+            return cast(m.group().replace(",", ".")) if m else None
+
+        st = DoseStatement(row.start, row.end, val("fx", lambda x: int(float(x))), val("dpf", float), val("total", float), [])
+        tgt = c.get("target")
+        st.courses = evidence_in(lex, text, row.start, row.end) if tgt is None else evidence_in(lex, text, tgt[0], tgt[1])
+        if tgt is not None and BOOST.search(text[row.start:row.end]) and not SIB.search(text[row.start:row.end]):
+            st.courses.append(set(lex.boost_courses))
+        out.append(st)
+    inside = lambda h: any(a <= h[0] < b for a, b in spans)  # noqa: E731
+    dose_hits = [h for h in dose_hits if not inside(h)]
+    frac_hits = [h for h in frac_hits if not inside(h)]
     groups = _statements(text, dose_hits, frac_hits)
     dates = sorted((a, b, v) for a, b, v in date_hits if isinstance(v, dt.date))
-    out = []
     bounds = [(g[0][0], g[-1][1]) for g in groups]
     for k, g in enumerate(groups):
         fr, dpf, tot, u = _roles(text, g)

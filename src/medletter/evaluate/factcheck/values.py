@@ -217,8 +217,6 @@ GRADE_EXPR = r"(?:CTCAE[\s-]*(?:v5(?:\.0)?)?[\s,:-]*)?(?:Grad|grade|Grade|G|°)\
 
 
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
-_GRADE_CELL = re.compile(r"^\s*(?:CTCAE[\s-]*(?:v5(?:\.0)?)?[\s-]*)?(?:Grad|Grade|Schweregrad|grade)(?:\s*\([^)]*\))?\s*$", re.I)
-_CELL_VALUE = re.compile(r"^\s*(?:Grad\s*|grade\s*|G)?(IV|I{1,3}|[0-5])°?\s*$")
 
 
 def _int_grade(g: str) -> int:
@@ -227,7 +225,7 @@ def _int_grade(g: str) -> int:
 
 def find_grades(text: str, with_g: bool = True) -> list[tuple[int, int, int]]:
     """CTCAE grades with the span of their statement ('Grad 3', 'CTCAE grade 3', 'G3', '°3', '3°', Roman numerals:
-    'Grad II', '°II', 'II°'), and the numbers in a table's grade column."""
+    'Grad II', '°II', 'II°'). A table's grade column: :mod:`~medletter.evaluate.factcheck.tables`."""
     pats = [
         r"(?<!WHO-)(?<!WHO )(?<!ISUP-)(?<!ISUP )(?<!FIGO )(?:CTCAE[\s-]*(?:v5(?:\.0)?)?[\s,:-]*)?(?:Grad|grade|Grade)\s*([0-5])\b",
         r"CTCAE[\s-]*(?:v5(?:\.0)?)?\s*°\s*([0-5])\b",
@@ -247,56 +245,6 @@ def find_grades(text: str, with_g: bool = True) -> list[tuple[int, int, int]]:
                 continue
             taken.append((m.start(1), m.end(1)))
             out.append((m.start(), m.end(), _int_grade(m.group(1))))
-    for a, b, g in table_grades(text):
-        if not any(x <= a < y for x, y in taken):
-            out.append((a, b, g))
-    return out
-
-
-def _cells(line: str) -> list[tuple[int, int]]:
-    """A table row's cells as (start, end) offsets in the line: split at '|', ';' or a gap of two spaces."""
-    if line.count("|") >= 2:
-        sep = r"\|"
-    elif line.count(";") >= 2:
-        sep = ";"
-    else:
-        sep = r"\s{2,}|\t"
-    out, pos = [], 0
-    for m in list(re.finditer(sep, line)) + [None]:
-        end = m.start() if m else len(line)
-        if line[pos:end].strip():
-            a = pos + len(line[pos:end]) - len(line[pos:end].lstrip())
-            out.append((a, a + len(line[pos:end].strip())))
-        pos = m.end() if m else len(line)
-    return out
-
-
-def table_grades(text: str) -> list[tuple[int, int, int]]:
-    """Grades in a table's grade column ("Toxizität   Grad", "| Adverse event | Grade |"): the cell under the
-    header, row by row until a blank line."""
-    out = []
-    lines = text.split("\n")
-    offs, o = [], 0
-    for ln in lines:
-        offs.append(o)
-        o += len(ln) + 1
-    i = 0
-    while i < len(lines):
-        cells = _cells(lines[i])
-        col = next((c for c in cells if _GRADE_CELL.match(lines[i][c[0]:c[1]])), None)
-        if col is None or len(cells) < 2:
-            i += 1
-            continue
-        j = i + 1
-        while j < len(lines) and lines[j].strip():
-            row = lines[j]
-            for a, b in _cells(row):
-                # the cell under the header: overlapping its columns (an aligned table) or at its place (a pipe table)
-                if a <= col[1] + 2 and b >= col[0] - 2 and (m := _CELL_VALUE.match(row[a:b])):
-                    out.append((offs[j] + a + m.start(1), offs[j] + a + m.end(1), _int_grade(m.group(1))))
-                    break
-            j += 1
-        i = j
     return out
 
 
