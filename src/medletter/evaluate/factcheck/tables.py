@@ -14,14 +14,14 @@ from medletter.evaluate.factcheck.text import num
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
 _HEADERS = {
     "dpf": r"(?:ED|EZD|Einzeldosis|Dose/fx|Dose per fraction|Fraction dose|Dose/fraction|Fraktionsdosis)",
-    "fx": r"(?:Fx|Fraktionen|Fractions|Anzahl Fx|No\. of fractions|n)",
+    "fx": r"(?:Fx|Fraktionen|Fractions|Anzahl(?: Fx| Fraktionen)?|Anz\.?|No\. of fractions|n)",
     "total": r"(?:GD|Gesamtdosis|Total|Total dose|Dose total)",
     "start": r"(?:Beginn|Start|von|from|Start date|Anfang)",
     "end": r"(?:Ende|End|bis|to|End date)",
     "target": r"(?:Zielvolumen|Target|Zielgebiet|Region|Target volume|Bestrahlungsregion)",
     "grade": r"(?:(?:CTCAE[\s-]*(?:v5(?:\.0)?)?[\s-]*)?(?:Grad|Grade|Schweregrad))",
 }
-_UNIT = r"(?:\s*[\[(](?:Gy|CTCAE[^)\]]*)[\])]|\s*Gy)?"
+_UNIT = r"(?:\s*[\[(](?:Gy|CTCAE[^)\]]*)[\])]|\s*/?\s*Gy)?"
 _HEADER_RES = {k: re.compile(rf"^\s*{p}{_UNIT}\s*$", re.I) for k, p in _HEADERS.items()}
 _NUMBER = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:Gy)?\s*$")
 _GRADE_VALUE = re.compile(r"^\s*(?:Grad\s*|grade\s*|G)?(IV|I{1,3}|[0-5])°?\s*$")

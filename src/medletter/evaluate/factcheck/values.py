@@ -12,7 +12,7 @@ import datetime as dt
 import re
 
 from medletter.evaluate.factcheck.text import MONTH_RE as _MONTH_RE
-from medletter.evaluate.factcheck.text import MONTHS, NUM
+from medletter.evaluate.factcheck.text import MONTHS, NUM, NUMBER_WORD_RE, NUMBER_WORDS
 from medletter.evaluate.factcheck.text import num as _num
 
 TECHNIQUES = {
@@ -56,6 +56,19 @@ def find_fractions(text: str) -> list[tuple[int, int, int]]:
     # not a rhythm ("3 Fx/Woche", "5 fractions per week")
     out = [(m.start(), m.end(), int(m.group(1))) for m in re.finditer(r"\b(\d{1,2})\s*(?:Fraktionen|Fraktion|fractions|fraction|Fx|fx|Sitzungen|sessions)\b(?!\s*(?:/|pro|per|je|a|each)\s*(?:Woche|week|wk)\b)", text)]
     out += [(m.start(1), m.end(1), int(m.group(2))) for m in re.finditer(rf"\b((\d{{1,2}})\s*[x×])\s*{NUM}\s*Gy", text)]
+    # "2,67 Gy × 15", "Fraktionen: 30", "acht Sitzungen", "five fractions", "zehnmal"
+    out += [(m.start(1), m.end(1), int(m.group(1))) for m in re.finditer(rf"{NUM}\s*Gy\s*[x×]\s*(\d{{1,2}})\b(?!\s*(?:Gy|[.,]\d))", text)]
+    out += [(m.start(1), m.end(1), int(m.group(1))) for m in re.finditer(r"\b(?:Fraktionen|Fractions|Fx|Anzahl Fraktionen|No\. of fractions)\s*:\s*(\d{1,2})\b", text)]
+    out += [(m.start(), m.end(), NUMBER_WORDS[m.group(1).lower()]) for m in re.finditer(
+        rf"\b({NUMBER_WORD_RE})\s+(?:Fraktionen|Fraktion|fractions|fraction|Sitzungen|sessions|Bestrahlungen|treatments)\b(?!\s*(?:/|pro|per|je|a|each)\s*(?:Woche|week|wk)\b)", text, re.I)]
+    out += [(m.start(), m.end(), NUMBER_WORDS[m.group(1).lower()]) for m in re.finditer(rf"\b({NUMBER_WORD_RE})mal\b", text, re.I)
+            if re.search(r"\bGy\b", text[m.end(): m.end() + 20])]
+    seen, uniq = set(), []
+    for h in out:  # one hit per place
+        if not any(a <= h[0] < b or h[0] <= a < h[1] for a, b in seen):
+            seen.add((h[0], h[1]))
+            uniq.append(h)
+    out = uniq
     # ("once weekly", "once more", "once a year" count no fractions)
     out += [(m.start(), m.end(), 1) for m in re.finditer(r"\b(?:einmalig\w*|Einzeit\w*|Einzelfraktion|single[- ](?:fraction|dose)|once(?!\s+(?:more|again|a\b|an\b|per|weekly|daily|yearly|monthly|every)))\b", text, re.IGNORECASE)]
     return out
