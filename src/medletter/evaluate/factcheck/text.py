@@ -81,7 +81,8 @@ def is_abbrev(text: str, dot: int) -> bool:
     if re.search(rf"(?<![\w.]){_ABBREV}$", before) or re.search(r"\d$", before) and re.match(r"\.\s*\d", text[dot:]):
         return True
     # a date's or a number's dot: "21.03.2029. Danach" ends a sentence, "12. März" does not
-    return bool(re.search(r"(?<!\d)\d{1,2}$", before)) and bool(re.match(r"\.\s+(?:[A-ZÄÖÜ][a-zäöü]+)\s+\d{4}", text[dot:]))
+    return bool(re.search(r"(?<!\d)\d{1,2}$", before)) and bool(re.match(r"\.\s+(?:[A-ZÄÖÜ][a-zäöü]+)\s+\d{4}", text[dot:])
+                                                               or re.match(rf"\.\s+(?:{MONTH_RE})\b", text[dot:], re.I))
 
 
 def sentence_bounds(text: str, i: int, semicolon: bool = True) -> tuple[int, int]:

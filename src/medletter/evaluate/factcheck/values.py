@@ -129,7 +129,7 @@ def find_dates(text: str) -> list[tuple[int, int, dt.date | tuple]]:
                          text, re.IGNORECASE):
         month = MONTHS[(m.group(2) or m.group(4)).lower()]
         year = int(m.group(5)) - (1 if month > MONTHS[m.group(4).lower()] else 0)
-        _try(add, _Sub(m, 0, m.end(2) if m.group(2) else m.end(1)), year, month, int(m.group(1)))
+        _try(add, _Sub(m, 0, (m.end(2) if m.group(2) else m.end(1)) - m.start()), year, month, int(m.group(1)))
     # month and year: "ED 03/2029", "seit 11/2028", "ED 03/29" (not a dose "78/2 Gy", not "6/52")
     for m in re.finditer(r"(?<![\d/.,])(?<!NRS )(?<!VAS )(0?[1-9]|1[0-2])/(\d{4}|\d{2})(?![\d/.,])(?!\s*Gy)", text):
         y = int(m.group(2))
