@@ -300,9 +300,8 @@ def tnm_flags(f: LetterFacts, cf: CaseFacts) -> list[Flag]:
 
 def code_flags(f: LetterFacts, cf: CaseFacts) -> list[Flag]:
     out = [Flag(a, b, "invalid_code", v) for a, b, v in f.invalid_codes]
-    seen = {cf.dx_codes[j] for j in f.extra.get("dx_seen", ()) if cf.dx_codes[j]}
     for cu in f.codes:
-        if cu.after_dx is None or cu.code not in seen:
+        if cu.after_dx is None or cu.code not in cf.codes:
             continue
         want = cf.dx_codes[cu.after_dx]
         if want and want != cu.code:

@@ -18,6 +18,7 @@ from medletter.evaluate.factcheck.lexicon import SIDE_WORD, Lexicon, lexicon
 from medletter.evaluate.factcheck.model import CodeUse, Grade, LetterFacts, Side
 from medletter.evaluate.factcheck.tables import table_values
 from medletter.evaluate.factcheck.text import clause_bounds, norm, overlaps, sentence_bounds, similar, words
+from medletter.evaluate.factcheck.vocab import Vocabulary, tokens
 from medletter.records import Case
 
 MAX_WORDS = re.compile(r"\b(?:max\.?|maximal\w*|höchst\w*|highest|worst|bis zu|up to)\b|\bmax\b", re.I)
@@ -225,7 +226,7 @@ def invalid_codes(text: str) -> list[tuple[int, int, str]]:
 
 
 def _dx_spans(lex: Lexicon, text: str) -> list[tuple[int, int, int]]:
-    """Occurrences of the case's diagnosis texts: (start, end, diagnosis index; 0 the main one)."""
+    """Occurrences of the case's diagnosis texts, written as the case writes them: (start, end, diagnosis index)."""
     out = []
     for j, t in enumerate(lex.diagnoses):
         for m in re.finditer(r"\s+".join(re.escape(x) for x in t.split()), text, re.I):
@@ -233,10 +234,34 @@ def _dx_spans(lex: Lexicon, text: str) -> list[tuple[int, int, int]]:
     return out
 
 
+_DX_STOP = {norm(w) for w in ("links", "rechts", "left", "right", "li", "re", "bds", "beidseits", "bilateral", "l", "r", "icd")}
+_HEAD_END = re.compile(r"\b(?:bei|from|of|with|nach|durch|wegen|infolge|due to|secondary to)\b", re.I)
+_ITEM_SEP = re.compile(r"[;·|•\n]|\s[–-]\s")
+
+
+def dx_named(lex: Lexicon, stretch: str) -> int | None:
+    """The one diagnosis of the case whose words ``stretch`` writes (in its own words: "Mamma-Ca li.", "KHK"), or
+    None: half of a diagnosis' words (sides aside) at least, and more than any other diagnosis."""
+    head = _HEAD_END.split(stretch, maxsplit=1)[0]  # "Metastase … bei Mammakarzinom": the head noun's
+    voc = Vocabulary(head)
+    scores = []
+    for j, t in enumerate(lex.diagnoses):
+        want = [w for w in tokens(t) if w not in _DX_STOP and not w.isdigit() and len(w) >= 2]
+        if want:
+            got = sum(voc.has(w) for w in want)
+            if not got and voc.names(t):
+                got = len(want)
+            scores.append((got / len(want), j))
+    scores.sort(reverse=True)
+    if not scores or scores[0][0] < 0.5 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
+        return None
+    return scores[0][1]
+
+
 def read_codes(lex: Lexicon, text: str, icd_hits) -> list[CodeUse]:
-    """Each ICD-10 code, the diagnosis written right before it (the stretch the code closes), and a side marker
+    """Each ICD-10 code, the diagnosis of the case its item names (the words before it on its line, back to the
+    previous code or item; where none are, the words after it: "HD   C61   Prostatakarzinom"), and a side marker
     after it ("C50.4 R")."""
-    spans = _dx_spans(lex, text)
     out = []
     for a, b, code in icd_hits:
         cu = CodeUse(a, b, code)
@@ -244,29 +269,15 @@ def read_codes(lex: Lexicon, text: str, icd_hits) -> list[CodeUse]:
         if m:
             cu.side_marker = (b + m.start(1), b + m.end(1), m.group(1))
         out.append(cu)
-        if not spans:
+        if not lex.diagnoses:
             continue
-        # a list that writes the code first ("E78.0 Hypercholesterinämie · E03.9 Hypothyreose")
-        ahead = [s for s in spans if b <= s[0] <= b + 3 and not text[b:s[0]].strip(" :–-")]
-        if ahead:
-            cu.after_dx = ahead[0][2]
-            continue
-        la, _ = sentence_bounds(text, a)
-        line_start = text.rfind("\n", 0, a) + 1
-        lo = max(la, line_start)
-        before = [s for s in spans if lo <= s[0] and s[1] <= a and not re.search(r"\b[A-Z]\d{2}\b|[;]", text[s[1] : a])]
-        if not before:
-            continue
-        end = max(s[1] for s in before)
-        best = max((s for s in before if s[1] == end), key=lambda s: s[1] - s[0])
-        # the stretch this code closes: from the previous code (or the line's start) to the code
-        prev_codes = [mm.end() for mm in re.finditer(r"\b[A-Z]\d{2}(?:\.\d{1,2})?\b", text[lo:best[0]])]
-        stretch = lo + (prev_codes[-1] if prev_codes else 0)
-        phrase = max([stretch] + [text.rfind(x, stretch, best[0]) + len(x) for x in (": ", ", ", "; ") if text.rfind(x, stretch, best[0]) >= 0])
-        if re.search(r"\b(?:bei|from|of|with|nach|durch|wegen|infolge|due to|secondary to)\b", text[phrase : best[0]], re.I):
-            continue  # 'Metastase … bei Mammakarzinom (C79.5)': the code is the head noun's
-        if best[2] != 0 and any(similar(w, mw) for _, _, w in words(text, stretch, best[0]) for mw in lex.main_words):
-            continue  # 'Bone metastasis, L3, prostate cancer (C79.5)': the main diagnosis' words lead
-        if len(text[best[1] : a]) <= 60:
-            cu.after_dx = best[2]
+        # the item: back to the line's start, a separator or the code before it
+        lo = max([text.rfind("\n", 0, a) + 1] + [x.end() for x in _ITEM_SEP.finditer(text, max(0, a - 120), a)]
+                 + [y for _, y, _ in icd_hits if y <= a])
+        back = text[lo:a]
+        back = back[max(0, len(back) - 100):]
+        cu.after_dx = dx_named(lex, back)
+        if cu.after_dx is None and not re.search(r"[^\W\d_]{3,}", back.replace("ICD", "")):
+            ends = [m.start() for m in _ITEM_SEP.finditer(text, b + 1)][:1] + [x for x, _, _ in icd_hits if x > b][:1]
+            cu.after_dx = dx_named(lex, text[b : min(ends) if ends else len(text)][:100])
     return out
