@@ -357,11 +357,14 @@ def _drop(text: str, a: int, b: int) -> str:
 
 
 def plant_drop_histology(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
+    """The histology taken out of the letter: every place it is written as the case writes it."""
     h = case.main_diagnosis.histology
     if not h or h not in text:
         return None
-    a = text.index(h)
-    return Planted("drop_histology", _drop(text, a, a + len(h)), missing="histology")
+    while h in text:
+        a = text.index(h)
+        text = _drop(text, a, a + len(h))
+    return Planted("drop_histology", text, missing="histology")
 
 
 def plant_drop_grading(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
@@ -380,18 +383,23 @@ def plant_drop_grading(case: Case, text: str, lang: str, rng: random.Random) -> 
 
 
 def plant_drop_dx_date(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
+    """The date of first diagnosis taken out of the letter: the dated statement ("ED 15.1.2029", "diagnosed on …"),
+    and every other place the letter writes that date, so that the letter no longer says it."""
     from medletter.evaluate.factcheck.values import find_dates as _find_dates
 
     dx = case.main_diagnosis.date_of_diagnosis
     if dx is None:
         return None
-    for a, b, v in _find_dates(text):
-        if v == dx or v == (dx.year, dx.month):
-            m = re.search(r"(?:ED|Erstdiagnose|erstdiagnostiziert|first diagnosed|diagnosed|dx)\s*:?\s*(?:am|on|im|in)?\s*$", text[max(0, a - 30) : a])
-            if m:
-                start = a - len(text[max(0, a - 30) : a]) + m.start()
-                return Planted("drop_dx_date", _drop(text, start, b), missing="date_of_diagnosis")
-    return None
+    hits = [(a, b) for a, b, v in _find_dates(text) if v == dx or v == (dx.year, dx.month)]
+    labelled = False
+    for a, b in sorted(hits, reverse=True):
+        m = re.search(r"(?:ED|Erstdiagnose|erstdiagnostiziert|first diagnosed|diagnosed|dx|Dx)\s*:?\s*(?:am|on|im|in)?\s*$", text[max(0, a - 30) : a])
+        start = a - len(text[max(0, a - 30) : a]) + m.start() if m else a
+        labelled = labelled or bool(m)
+        text = _drop(text, start, b)
+    if not labelled:
+        return None
+    return Planted("drop_dx_date", text, missing="date_of_diagnosis")
 
 
 def plant_drop_concurrent_dose(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:

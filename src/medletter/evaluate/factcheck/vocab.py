@@ -52,7 +52,7 @@ class Vocabulary:
     def has(self, t: str) -> bool:
         if t in self.tokens:
             return True
-        if len(t) >= 5 and any(similar(t, w) or _inflected(t, w) for w in self.long):
+        if len(t) >= 5 and any(_holds(w, t) for w in self.long):
             return True
         return len(t) >= 6 and any(t.startswith(a) for a in self.dotted)
 
@@ -63,6 +63,15 @@ class Vocabulary:
             return True
         initials = "".join(w[0] for w in re.findall(r"[^\W\d_]+", part) if w.lower() not in _HIST_STOP).upper()
         return len(initials) >= 2 and any(a.upper() == initials for a in self.acronyms)
+
+
+def _holds(w: str, t: str) -> bool:
+    """The letter's word ``w`` writes the wanted word ``t``: the same term (``similar``), but where one contains the
+    other only the letter's may be the longer ("Mammakarzinom" writes "Karzinom"; "Karzinom" does not write
+    "Adenokarzinom"), or ``t`` inflected."""
+    if len(w) < len(t) and w in t:
+        return False
+    return similar(t, w) or _inflected(t, w)
 
 
 def _inflected(a: str, b: str) -> bool:
