@@ -266,8 +266,13 @@ def laterality_flags(f: LetterFacts, cf: CaseFacts) -> list[Flag]:
     from medletter.evaluate.factcheck.text import similar
 
     out = []
+    for s in f.sides:
+        if s.of_diagnosis and cf.main_side_mark in ("L", "R") and s.side != cf.main_side_mark:
+            out.append(Flag(s.start, s.end, "laterality_mismatch", f.text[s.start:s.end]))
     if cf.side_map:
         for s in f.sides:
+            if s.of_diagnosis:
+                continue
             known = []
             for w in s.neighbours:
                 sides = next((v for k, v in cf.side_map.items() if similar(w, k)), None)

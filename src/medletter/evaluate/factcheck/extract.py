@@ -174,9 +174,19 @@ def side_neighbours(text: str, a: int, b: int, span: int = 3) -> list[tuple[int,
     return out
 
 
+_SIDE_FIELD = re.compile(r"(?:Seite|Seitenlokalisation|Lokalisation|Lateralität|Laterality|Side)\s*:\s*$", re.I)
+
+
 def read_sides(text: str) -> list[Side]:
-    return [Side(m.start(), m.end(), side_of(m.group()), [w for _, w in sorted(side_neighbours(text, m.start(), m.end()))])
-            for m in SIDE_WORD.finditer(text)]
+    """Each side word with the anatomical words of its phrase; one alone in a field "Seite: links" / "Laterality:
+    left" is the main diagnosis' side."""
+    out = []
+    for m in SIDE_WORD.finditer(text):
+        s = Side(m.start(), m.end(), side_of(m.group()), [w for _, w in sorted(side_neighbours(text, m.start(), m.end()))])
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        s.of_diagnosis = bool(_SIDE_FIELD.search(text[max(line_start, m.start() - 40) : m.start()]))
+        out.append(s)
+    return out
 
 
 # ---------------------------------------------------------------- codes
@@ -220,7 +230,9 @@ def invalid_codes(text: str) -> list[tuple[int, int, str]]:
         dotted = sub is not None and len(digits) in (1, 3, 4) and sub != ""
         if letter in "TNMGLVRP" and sub is None:
             continue  # TNM, grading, L/V/Pn/R components
-        if dotted or (paren and len(digits) >= 3 and sub is None) or (sub is not None and len(sub) > 2 and len(digits) == 2):
+        # in a code's place: after "HD"/"ICD" or before a diagnosis' name ("HD   C611   Prostatakarzinom")
+        placed = bool(re.search(r"\b(?:HD|ND|ICD(?:-?10)?(?:-GM)?|Code|Kode)\s*:?\s*$", before)) or bool(re.match(r"\s+[A-ZÄÖÜ][a-zäöü]{4,}", text[m.end():m.end() + 20]))
+        if dotted or ((paren or placed) and len(digits) >= 3 and sub is None) or (sub is not None and len(sub) > 2 and len(digits) == 2):
             out.append((m.start(), m.end(), s))
     return out
 
@@ -258,6 +270,32 @@ def dx_named(lex: Lexicon, stretch: str) -> int | None:
     return scores[0][1]
 
 
+_LABEL_WORDS = re.compile(r"\b(?:ICD(?:-?10)?(?:-GM)?|GM|Code|Kode|HD|ND|Diagnose|Diagnosis|Dx|Dg)\b\.?", re.I)
+_DX_FIELD = re.compile(r"^\s*(?:Haupt)?(?:Diagnose|Diagnosis|Dx|Dg|HD)\b[^:\n]{0,20}:\s*(.+)$", re.I)
+
+
+def _field_above(text: str, a: int) -> str | None:
+    """The value of a diagnosis field ("Diagnose: Mammakarzinom rechts") in the lines right above position a (up to
+    three labelled lines up)."""
+    end = text.rfind("\n", 0, a)
+    for _ in range(3):
+        if end <= 0:
+            return None
+        start = text.rfind("\n", 0, end) + 1
+        line = text[start:end]
+        m = _DX_FIELD.match(line)
+        if m:
+            return m.group(1)
+        if not re.match(r"^\s*[\w .()/-]{2,30}:", line):
+            return None
+        end = start - 1
+    return None
+
+
+def _worded(s: str) -> bool:
+    return bool(re.search(r"[^\W\d_]{3,}", _LABEL_WORDS.sub("", s)))
+
+
 def read_codes(lex: Lexicon, text: str, icd_hits) -> list[CodeUse]:
     """Each ICD-10 code, the diagnosis of the case its item names (the words before it on its line, back to the
     previous code or item; where none are, the words after it: "HD   C61   Prostatakarzinom"), and a side marker
@@ -271,13 +309,24 @@ def read_codes(lex: Lexicon, text: str, icd_hits) -> list[CodeUse]:
         out.append(cu)
         if not lex.diagnoses:
             continue
-        # the item: back to the line's start, a separator or the code before it
+        # the item: back to the line's start, a separator or the code before it; where it has no words, the words
+        # after the code ("E78.0 Hypercholesterinämie · E03.9 Hypothyreose"), the item before a dash ("Vorhofflimmern
+        # – I48.9"), or the diagnosis' field above ("Diagnose: …" / "ICD-10-GM: C50.4")
         lo = max([text.rfind("\n", 0, a) + 1] + [x.end() for x in _ITEM_SEP.finditer(text, max(0, a - 120), a)]
                  + [y for _, y, _ in icd_hits if y <= a])
-        back = text[lo:a]
-        back = back[max(0, len(back) - 100):]
-        cu.after_dx = dx_named(lex, back)
-        if cu.after_dx is None and not re.search(r"[^\W\d_]{3,}", back.replace("ICD", "")):
-            ends = [m.start() for m in _ITEM_SEP.finditer(text, b + 1)][:1] + [x for x, _, _ in icd_hits if x > b][:1]
-            cu.after_dx = dx_named(lex, text[b : min(ends) if ends else len(text)][:100])
+        back = text[lo:a][-100:]
+        ends = [m.start() for m in _ITEM_SEP.finditer(text, b)][:1] + [x for x, _, _ in icd_hits if x > b][:1]
+        ahead = text[b : min(ends) if ends else len(text)][:100]
+        if _worded(back):
+            cu.after_dx = dx_named(lex, back)
+        elif _worded(ahead):
+            cu.after_dx = dx_named(lex, ahead)
+        elif lo > 0 and text[lo - 1] != "\n" and text[max(0, lo - 3):lo].strip() in ("–", "-"):
+            prev = [x.end() for x in _ITEM_SEP.finditer(text, max(0, lo - 120), max(0, lo - 2))]
+            lo2 = max([text.rfind("\n", 0, lo - 1) + 1] + prev + [y for _, y, _ in icd_hits if y < lo])
+            cu.after_dx = dx_named(lex, text[lo2:a][-100:])
+        else:
+            above = _field_above(text, a)
+            if above:
+                cu.after_dx = dx_named(lex, above)
     return out

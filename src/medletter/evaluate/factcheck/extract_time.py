@@ -16,7 +16,7 @@ from medletter.evaluate.factcheck.text import NUMBER_WORD_RE, NUMBER_WORDS, sent
 
 CUES: list[tuple[str, str | None, str, int]] = [
     # (event type, endpoint, pattern, flags); endpoint None: either
-    ("birth", None, r"\bgeb\.|\bgeboren\b|\bborn\b|\bDOB\b|date of birth|Geburtsdatum", re.I),
+    ("birth", None, r"\bgeb\.|\bgeboren\b|\bborn\b|\bDOB\b|date of birth|Geburtsdatum|\bb\.(?=\s*\d)", re.I),
     ("birth", None, r"\*", 0),
     ("diagnosis", None, r"\bED\b|\b[Dd]x(?: date)?\b", 0),
     ("diagnosis", None, r"Erstdiagnose|erstdiagnostiziert|Erstdiagnostik|Diagnosestellung|diagnostiziert|diagnosed|first diagnos\w*|initial diagnos\w*|date of diagnosis|\bdiagnosis (?:was|is) (?:made|established|confirmed)|Diagnose wurde|\bgesichert\b|festgestellt|histologically confirmed", re.I),

@@ -142,6 +142,8 @@ class Side:
     side: str  # L or R
     neighbours: list[str]
     """Normalised content words of its phrase, nearest first."""
+    of_diagnosis: bool = False
+    """Written alone in a side field ("Seite: links"): the main diagnosis' side."""
 
 
 @dataclass

@@ -80,6 +80,8 @@ def is_abbrev(text: str, dot: int) -> bool:
     before = text[max(0, dot - 6) : dot]
     if re.search(rf"(?<![\w.]){_ABBREV}$", before) or re.search(r"\d$", before) and re.match(r"\.\s*\d", text[dot:]):
         return True
+    if re.search(r"(?<![\w.])[a-zäöü]{1,3}$", before) and re.match(r"\.\s*\d", text[dot:]):
+        return True  # "b. 22/04/24", "tgl. 2 x": a short word's dot before a number
     # a date's or a number's dot: "21.03.2029. Danach" ends a sentence, "12. März" does not
     return bool(re.search(r"(?<!\d)\d{1,2}$", before)) and bool(re.match(r"\.\s+(?:[A-ZÄÖÜ][a-zäöü]+)\s+\d{4}", text[dot:])
                                                                or re.match(rf"\.\s+(?:{MONTH_RE})\b", text[dot:], re.I))
