@@ -55,38 +55,60 @@ def _replace(text: str, edits: list[tuple[int, int, str]]) -> tuple[str, list[tu
 
 # ---------------------------------------------------------------- CTCAE grades
 
-_GRADE_AFTER = r"[^\n.;]{0,22}?(?:CTCAE[\s-]*(?:v5(?:\.0)?)?\s*)?(?:Grad|grade|Grade|G|°)\s*([0-5])(?!\d)"
+_GRADE_AFTER = (r"(?:[^\n.;]|\.(?=[.\s]))*?(?:CTCAE[\s-]*(?:v5(?:\.0)?)?\s*)?(?:(?:Grad|grade|Grade|G|°)\s*(?P<g>[0-5]|IV|I{1,3})(?![\dA-Za-z])"
+                r"|(?P<d>[0-5]|IV|I{1,3})°)")
+_GRADE_TABLE = r"[ \t]*(?:[|;–:-]|\s{2,})[ \t|]*(?P<g>[0-5]|IV|I{1,3})(?=[ \t|;]|$)"
+_GRADE_BEFORE = r"(?:Grad|grade|Grade)[ \t]*(?P<g>[0-5]|IV|I{1,3})[ \t]+(?:\w+[ \t]+){0,2}?"
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
+_ROMAN_OF = {v: k for k, v in _ROMAN.items()}
 
 
-def _tox_grades(case: Case, text: str) -> list[tuple[int, int, int]]:
-    """(toxicity index, position of the grade digit, grade) for each toxicity stated with its grade."""
+def _grade_value(s: str) -> int:
+    return _ROMAN[s] if s in _ROMAN else int(s)
+
+
+def _written_as(g: int, like: str) -> str:
+    """Grade g in the notation of ``like`` (Roman numerals stay Roman)."""
+    return _ROMAN_OF.get(g, str(g)) if like in _ROMAN else str(g)
+
+
+def _tox_grades(case: Case, text: str) -> list[tuple[int, int, int, str]]:
+    """(toxicity index, position of the grade, grade, how it is written) for each toxicity stated with its grade:
+    after the term ("Dermatitis Grad 2", "Mukositis °II", "Fatigue 1°"), before it ("grade 2 dermatitis"), or in a
+    table's row ("Xerostomie      1")."""
     out = []
     for i, t in enumerate(case.toxicities):
         pat = r"\s+".join(re.escape(x) for x in t.term.split())
-        m = re.search(pat + _GRADE_AFTER, text, re.I)
-        if m and int(m.group(1)) == t.grade:
-            out.append((i, m.start(1), t.grade))
+        for form in (pat + _GRADE_AFTER, _GRADE_BEFORE + pat, pat + _GRADE_TABLE):
+            m = re.search(form, text, re.I | re.M)
+            if not m:
+                continue
+            key = "g" if m.group("g") else "d"
+            if _grade_value(m.group(key)) == t.grade:
+                out.append((i, m.start(key), t.grade, m.group(key)))
+                break
     return out
 
 
 def plant_grade_swap(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
-    """Two toxicities' grades swapped; with one toxicity (or equal grades), its grade changed."""
+    """Two toxicities' grades swapped; with one toxicity (or equal grades), its grade changed (in the letter's own
+    notation: "°II" stays Roman)."""
     found = _tox_grades(case, text)
     pairs = [(x, y) for x in found for y in found if x[0] < y[0] and x[2] != y[2]]
     if pairs:
         x, y = rng.choice(pairs)
-        new, spans = _replace(text, [(x[1], x[1] + 1, str(y[2])), (y[1], y[1] + 1, str(x[2]))])
+        new, spans = _replace(text, [(x[1], x[1] + len(x[3]), _written_as(y[2], x[3])), (y[1], y[1] + len(y[3]), _written_as(x[2], y[3]))])
         return Planted("grade_swap", new, spans, in_set=True, note=f"{case.toxicities[x[0]].term}<->{case.toxicities[y[0]].term}")
     if not found:
         return None
-    i, pos, g = rng.choice(found)
+    i, pos, g, like = rng.choice(found)
     ok = {t.grade for t in case.toxicities}
     gm = re.match(r"^G([1-4])$", case.main_diagnosis.grading or "")
     if gm:
         ok.add(int(gm.group(1)))
     other = sorted(ok - {g})
     new_g = rng.choice(other) if other else (g + 1 if g < 3 else g - 1)
-    new, spans = _replace(text, [(pos, pos + 1, str(new_g))])
+    new, spans = _replace(text, [(pos, pos + len(like), _written_as(new_g, like))])
     return Planted("grade_swap", new, spans, in_set=bool(other), note=f"{case.toxicities[i].term}:{g}->{new_g}")
 
 
@@ -254,18 +276,23 @@ def plant_dose_course(case: Case, text: str, lang: str, rng: random.Random) -> P
 
 # ---------------------------------------------------------------- laterality, TNM, codes
 
-_SIDES = {"links": "rechts", "rechts": "links", "left": "right", "right": "left"}
+_SIDES = {"links": "rechts", "rechts": "links", "left": "right", "right": "left", "li.": "re.", "re.": "li.",
+          "linksseitig": "rechtsseitig", "rechtsseitig": "linksseitig", "left-sided": "right-sided", "right-sided": "left-sided",
+          "(l)": "(R)", "(r)": "(L)", "l": "R", "r": "L"}
+_SIDE_HIT = re.compile(r"\b(?:links|rechts|left|right|linksseitig|rechtsseitig|left-sided|right-sided)\b|\b(?:li|re)\.|\((?:L|R)\)"
+                       r"|\b[LR](?=\s+[a-z]{4,})", re.I)
 
 
 def plant_laterality(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
-    """One 'links/rechts/left/right' turned to the other side."""
-    hits = list(re.finditer(r"\b(links|rechts|left|right|Links|Rechts|Left|Right)\b", text))
+    """One side word turned to the other side, in the letter's own form ('links', 'li.', '(L)', 'R breast')."""
+    hits = [m for m in _SIDE_HIT.finditer(text) if m.group().lower() in _SIDES and not (len(m.group()) == 1 and m.group().islower())]
     if not hits:
         return None
     m = rng.choice(hits)
     w = m.group()
     other = _SIDES[w.lower()]
-    other = other[0].upper() + other[1:] if w[0].isupper() else other
+    if len(w) > 3:
+        other = other[0].upper() + other[1:] if w[0].isupper() else other
     new, spans = _replace(text, [(m.start(), m.end(), other)])
     return Planted("laterality", new, spans, in_set=True, note=f"{w}->{other}")
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from medletter.evaluate.factcheck import values as V
 from medletter.evaluate.factcheck.lexicon import SIDE_WORD
 from medletter.evaluate.factcheck.text import words
+from medletter.evaluate.factcheck.vocab import variants
 from medletter.records import Case, Laterality
 from medletter.textfmt import age_on
 
@@ -108,6 +109,11 @@ def side_map(case: Case) -> dict[str, set[str]]:
         for _, _, w in words(case.main_diagnosis.text):
             if len(w) >= 4 and not SIDE_WORD.fullmatch(w):
                 m.setdefault(w, set()).add(s)
+                # the organ ("Mammakarzinom" -> "Mamma", and its other names: "Brust", "breast")
+                stem = re.sub(r"-?(?:carcinom|carcinoma|cancer|ca|tumor|tumour)$", "", w)
+                if stem != w and len(stem) >= 4:
+                    for x in {stem} | set(variants(stem)):
+                        m.setdefault(x, set()).add(s)
     return m
 
 

@@ -20,6 +20,7 @@ from medletter.evaluate.factcheck.casefacts import CaseFacts
 from medletter.evaluate.factcheck.model import Flag, LetterFacts
 from medletter.evaluate.factcheck.text import close
 from medletter.evaluate.factcheck.values import tnm_core
+from medletter.evaluate.factcheck.vocab import variants
 from medletter.records import DOSE_TOLERANCE_GY
 
 
@@ -275,7 +276,8 @@ def laterality_flags(f: LetterFacts, cf: CaseFacts) -> list[Flag]:
                 continue
             known = []
             for w in s.neighbours:
-                sides = next((v for k, v in cf.side_map.items() if similar(w, k)), None)
+                vs = variants(w)
+                sides = next((v for k, v in cf.side_map.items() if any(similar(x, k) for x in vs)), None)
                 if sides is not None:
                     known.append(sides)
             # words the case gives one side decide; words it gives both sides only count without them

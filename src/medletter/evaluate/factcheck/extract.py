@@ -40,7 +40,7 @@ def extract(text: str, lex: Lexicon | None = None, case: Case | None = None) -> 
     f.techniques = V.find_techniques(text)
     grade_hits = _merge(V.find_grades(text), t_grades)
     f.intervals = V.find_intervals(text)
-    f.grades = read_grades(lex, text, grade_hits)
+    f.grades = read_grades(lex, text, grade_hits, {a for a, _, _ in t_grades})
     f.dates, f.ranges = read_dates(lex, text, date_hits, f.doses, f.fractions, rows)
     f.statements = read_statements(lex, text, f.doses, f.fractions, date_hits, rows)
     icd = V.find_icd10(text)
@@ -89,10 +89,16 @@ def _grade_first(lex: Lexicon, text: str, a: int, grade_hits) -> bool:
     return bool(mentions and grades) and grades[0][1] <= min(m[0] for m in mentions)
 
 
-def read_grades(lex: Lexicon, text: str, grade_hits) -> list[Grade]:
+def read_grades(lex: Lexicon, text: str, grade_hits, in_table=frozenset()) -> list[Grade]:
+    """Each grade with the toxicity its clause names (a table's grade with its row's), or what else it is."""
     out = []
     range_ends = set()
     for a, b, g in grade_hits:
+        if a in in_table:
+            lo, hi = text.rfind("\n", 0, a) + 1, (text.find("\n", b) + 1 or len(text) + 1) - 1
+            idx = set().union(*(m[2] for m in tox_mentions(lex, text, lo, hi))) or None
+            out.append(Grade(a, b, g, {g}, toxicities=idx, scope=None if idx else "max", g_form=False))
+            continue
         gf = bool(G_FORM.match(text[a:b]))
         if a in range_ends:
             lo, hi = clause_bounds(text, a, b)
@@ -139,8 +145,8 @@ _SIDE_BREAK = re.compile(r"\b(?:bei|from|nach|after|seit|since|wegen|durch|infol
 
 
 def side_of(word: str) -> str:
-    w = word.lower()
-    return "L" if w.startswith(("link", "left")) else "R"
+    w = word.lower().strip("()")
+    return "L" if w.startswith(("link", "left", "li", "l")) else "R"
 
 
 def side_neighbours(text: str, a: int, b: int, span: int = 3) -> list[tuple[int, str]]:

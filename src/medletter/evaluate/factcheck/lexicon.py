@@ -20,7 +20,9 @@ _SIDES = {norm(w) for w in ("links", "rechts", "left", "right", "beidseits", "bi
 _SURGICAL = re.compile(r"ectomie|ectomy|resection|reseccion|resecti|biops|excision|exsision|sciopie|scopy|operation|plastic|tomie|tomy|exstirpation", re.I)
 """Words of what was done (normalised spelling: k, z -> c): they name a procedure even where an organ's word
 contains them ("Lumpektomie", "resection")."""
-SIDE_WORD = re.compile(r"\b(links|rechts|linksseitig\w*|rechtsseitig\w*|linke[nmrs]?|rechte[nmrs]?|left|right|left-sided|right-sided)\b", re.I)
+SIDE_WORD = re.compile(r"\b(links|rechts|linksseitig\w*|rechtsseitig\w*|linke[nmrs]?|rechte[nmrs]?|left|right|left-sided|right-sided)\b"
+                       r"|\b(?:li|re)\.(?:-seitig\w*)?|\((?:L|R)\)|\b(?:L|R)(?=\s+[a-z]{4,})", re.I)
+"""A side: the words, and as letters abbreviate them ("li.", "re.-seitig", "(L)", "R breast")."""
 
 
 @dataclass

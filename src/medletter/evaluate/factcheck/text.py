@@ -77,6 +77,8 @@ def similar(a: str, b: str) -> bool:
 def is_abbrev(text: str, dot: int) -> bool:
     if text[dot] != ".":
         return False
+    if dot > 0 and text[dot - 1] == ".":
+        return True  # leader dots ("Fatigue ........ Grad 2") and ellipses end no sentence
     before = text[max(0, dot - 6) : dot]
     if re.search(rf"(?<![\w.]){_ABBREV}$", before) or re.search(r"\d$", before) and re.match(r"\.\s*\d", text[dot:]):
         return True

@@ -27,6 +27,9 @@ ABBREVIATIONS = {
     "BPH": "benigne Prostatahyperplasie benign prostatic hyperplasia", "met": "Metastase metastasis", "mets": "Metastasen metastases",
     "DLBCL": "diffus großzelliges B-Zell-Lymphom diffuse large B-cell lymphoma", "GBM": "Glioblastom glioblastoma",
     "GERD": "gastro-oesophageal reflux disease", "Adeno": "Adenokarzinom adenocarcinoma",
+    "BET": "brusterhaltende Therapie Brust", "Mamma": "Brust breast", "Brust": "Mamma breast", "breast": "Mamma Brust",
+    "OL": "Oberlappen", "UL": "Unterlappen", "ML": "Mittellappen", "RUL": "right upper lobe", "RLL": "right lower lobe",
+    "LUL": "left upper lobe", "LLL": "left lower lobe", "Ösophagus": "oesophagus esophagus", "Lunge": "lung pulmonal",
 }
 """Abbreviations letters write for the words of a diagnosis or histology, and what they stand for."""
 _EXPAND = {norm(k): [norm(w) for w in re.findall(r"[^\W_]+", v)] for k, v in ABBREVIATIONS.items()}
@@ -84,3 +87,16 @@ def _inflected(a: str, b: str) -> bool:
     return n >= 5 and n >= max(len(a), len(b)) - 3
 
 
+
+
+def variants(word: str) -> set[str]:
+    """A normalised word of a letter and what else it writes: without its hyphen, its abbreviation's words, a
+    compound with an abbreviation spelled out ("mamma-ca" -> "mammacarcinom")."""
+    out = {word, word.replace("-", "")}
+    out.update(_EXPAND.get(word, ()))
+    if "-" in word:
+        first, _, second = word.partition("-")
+        out.add(first)
+        out.update(first + t for t in _EXPAND.get(second, []))
+        out.update(_EXPAND.get(first, ()))
+    return out
