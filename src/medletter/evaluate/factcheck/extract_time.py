@@ -113,7 +113,9 @@ def relative_weeks(text: str, sa: int, sb: int, a: int, b: int) -> tuple[float, 
         if None in ks:
             continue
         per = 1.0 if not m.group(3).lower().startswith("mo") else 4.345
-        d = a - m.end() if m.end() <= a else m.start() - b
+        # one before the date is its own ("6 Wochen nach Therapieende am DATE, PET-CT nach 12 Wochen"); one after it
+        # only where none stands before ("on DATE, seven weeks after …")
+        d = a - m.end() if m.end() <= a else 1000 + m.start() - b
         if best is None or d < best[0]:
             best = (d, (ks[0] * per, ks[1] * per))
     return best[1] if best else None
