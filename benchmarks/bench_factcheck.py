@@ -12,7 +12,8 @@ share the value-set checks of facts.py catch by themselves (what the check caugh
 
 ``--set paraphrase`` measures the same on the hand-written letters of ``tests/data/phrasing/dev`` (five phrasing
 families a department writes in, German and English, written by hand, not by the synthetic renderer), and
-``--set paraphrase-holdout`` on the third of them held out of development; there the table adds fact recall
+``--set paraphrase-holdout`` on the third of them held out of development (``--set paraphrase-extra``: a second set
+written after the first round of development, in two more families); there the table adds fact recall
 on the clean letters and false flags per 100 clean letters.
 
 Prints a per-kind table, a per style × language table and check seconds per letter; ``--json``
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--n", type=int, default=60, help="reference letters per style and language")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--set", dest="which", choices=("synthetic", "paraphrase", "paraphrase-holdout"), default="synthetic",
+    ap.add_argument("--set", dest="which", choices=("synthetic", "paraphrase", "paraphrase-extra", "paraphrase-holdout"), default="synthetic",
                     help="the synthetic corpus's reference letters, or the hand-written letters (dev or held-out part)")
     args = ap.parse_args(argv)
 
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         records = [r for lang in ("de", "en") for style in style_names() for r in generate_corpus(args.n, seed=args.seed, lang=lang, style=style)]
         what = f"reference letters: {{}} ({args.n} per style × language, seed {args.seed})"
     else:
-        records = phrasing_set("holdout" if args.which.endswith("holdout") else "dev")
+        records = phrasing_set({"paraphrase": "dev", "paraphrase-extra": "extra", "paraphrase-holdout": "holdout"}[args.which])
         what = f"hand-written letters ({args.which}): {{}}"
     res = measure(records, seed=args.seed)
     wall = time.perf_counter() - t0

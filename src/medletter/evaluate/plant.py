@@ -370,6 +370,58 @@ def plant_code_swap(case: Case, text: str, lang: str, rng: random.Random) -> Pla
     return Planted("code_swap", new, spans, in_set=True, note=f"{x}<->{y}")
 
 
+# ---------------------------------------------------------------- a diagnosis the case does not have
+
+_OTHER_DIAGNOSES = {"de": ["Hyperurikämie", "Glaukom", "Migräne", "Depression", "Hypothyreose", "Osteoporose", "Psoriasis"],
+                    "en": ["Gout", "Glaucoma", "Migraine", "Depression", "Hypothyroidism", "Osteoporosis", "Psoriasis"]}
+
+
+def _diagnosis_list(text: str):
+    """The first item line under a diagnosis heading, and the last line of that list: (first, last) as (start, end)."""
+    from medletter.evaluate.factcheck.diagnoses import _HEADING
+
+    lines = text.split("\n")
+    pos = 0
+    for i, ln in enumerate(lines):
+        if _HEADING.match(ln) and not ln[_HEADING.match(ln).end():].strip() and i + 1 < len(lines) and lines[i + 1].strip():
+            first = (pos + len(ln) + 1, pos + len(ln) + 1 + len(lines[i + 1]))
+            j, p2 = i + 1, pos + len(ln) + 1
+            while j + 1 < len(lines) and lines[j + 1].strip() and not _HEADING.match(lines[j + 1]):
+                p2 += len(lines[j]) + 1
+                j += 1
+            return first, (p2, p2 + len(lines[j]))
+        pos += len(ln) + 1
+    return None
+
+
+def plant_invented_diagnosis(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
+    """A diagnosis the case does not have, added to the letter's diagnosis list as one more item (as a model adds a
+    line where a case has no secondary diagnoses)."""
+    spot = _diagnosis_list(text)
+    if spot is None:
+        return None
+    (fa, fb), (la, lb) = spot
+    have = " ".join([case.main_diagnosis.text] + [s.text for s in case.secondary_diagnoses]).lower()
+    names = [n for n in _OTHER_DIAGNOSES.get(lang, _OTHER_DIAGNOSES["en"]) if n.lower()[:5] not in have]
+    bullet = re.match(r"^[ \t]*(?:[-–•*→]\s*)?", text[fa:fb]).group()
+    line = f"\n{bullet}{rng.choice(names)}"
+    new = text[:lb] + line + text[lb:]
+    return Planted("invented_diagnosis", new, [(lb + 1 + len(bullet), lb + len(line))], note=line.strip())
+
+
+def plant_repeated_diagnosis(case: Case, text: str, lang: str, rng: random.Random) -> Planted | None:
+    """The first item of the diagnosis list written again as one more item (the repeated line a model writes)."""
+    spot = _diagnosis_list(text)
+    if spot is None:
+        return None
+    (fa, fb), (la, lb) = spot
+    item = text[fa:fb]
+    if len(item.strip()) < 6:
+        return None
+    new = text[:lb] + "\n" + item + text[lb:]
+    return Planted("repeated_diagnosis", new, [(lb + 1, lb + 1 + len(item))], in_set=True, note="repeated first item")
+
+
 # ---------------------------------------------------------------- facts dropped
 
 def _drop(text: str, a: int, b: int) -> str:
@@ -467,6 +519,8 @@ PLANTERS = {
     "tnm_prefix": plant_tnm_prefix,
     "invalid_code": plant_invalid_code,
     "code_swap": plant_code_swap,
+    "invented_diagnosis": plant_invented_diagnosis,
+    "repeated_diagnosis": plant_repeated_diagnosis,
     "drop_histology": plant_drop_histology,
     "drop_grading": plant_drop_grading,
     "drop_dx_date": plant_drop_dx_date,
@@ -485,6 +539,8 @@ EXPECTED_FLAGS = {
     "tnm_prefix": {"tnm_mismatch"},
     "invalid_code": {"invalid_code"},
     "code_swap": {"code_mismatch"},
+    "invented_diagnosis": {"invented_diagnosis"},
+    "repeated_diagnosis": {"repeated_diagnosis"},
 }
 """Flag kinds that catch each edit kind (the value check's own kind where the edit writes a value
 the case does not have)."""

@@ -147,6 +147,7 @@ class CaseFacts:
     main_code: str = ""
     main_side_mark: str | None = None
     dx_codes: list = field(default_factory=list)
+    case_dx_texts: list = field(default_factory=list)
 
 
 def case_facts(case: Case) -> CaseFacts:
@@ -200,5 +201,6 @@ def case_facts(case: Case) -> CaseFacts:
     cf.main_code = parts[0]
     case_mark = parts[1] if len(parts) > 1 and parts[1] in "LRB" else None
     cf.main_side_mark = case_mark or {Laterality.left: "L", Laterality.right: "R", Laterality.bilateral: "B"}.get(d.laterality)
+    cf.case_dx_texts = [d.text] + [s.text for s in case.secondary_diagnoses]
     cf.dx_codes = [parts[0]] + [s.icd10.split()[0] if s.icd10 else None for s in case.secondary_diagnoses]
     return cf

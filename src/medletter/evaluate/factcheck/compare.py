@@ -316,9 +316,28 @@ def code_flags(f: LetterFacts, cf: CaseFacts) -> list[Flag]:
     return out
 
 
+def diagnosis_flags(f: LetterFacts, cf: CaseFacts) -> list[Flag]:
+    """An item of the diagnosis list that names no diagnosis of the case and gives no detail of one (a diagnosis the
+    case does not have, or another statement put there), and a diagnosis listed again as a new item."""
+    out = []
+    seen: set[int] = set()
+    before: list[frozenset] = []
+    for it in f.diagnoses:
+        again = len(it.words) >= 4 and any(len(it.words & w) >= 0.9 * len(it.words) for w in before)
+        if again or (it.diagnosis is not None and it.whole and it.diagnosis in seen):
+            what = cf.case_dx_texts[it.diagnosis] if it.diagnosis is not None else f.text[it.start:it.end].strip()
+            out.append(Flag(it.start, it.end, "repeated_diagnosis", what[:60]))
+        elif it.diagnosis is None and not it.detail:
+            out.append(Flag(it.start, it.end, "invented_diagnosis", f.text[it.start:it.end].strip()[:60]))
+        if it.diagnosis is not None and it.whole:
+            seen.add(it.diagnosis)
+        before.append(it.words)
+    return out
+
+
 def binding_flags(f: LetterFacts, cf: CaseFacts) -> list[Flag]:
     out = []
-    for fn in (grade_flags, date_flags, dose_flags, laterality_flags, tnm_flags, code_flags):
+    for fn in (grade_flags, date_flags, dose_flags, laterality_flags, tnm_flags, code_flags, diagnosis_flags):
         out += fn(f, cf)
     return out
 

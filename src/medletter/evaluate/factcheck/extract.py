@@ -14,6 +14,7 @@ import re
 
 from medletter.evaluate.factcheck import values as V
 from medletter.evaluate.factcheck.extract_time import read_dates, read_statements
+from medletter.evaluate.factcheck.diagnoses import diagnosis_items
 from medletter.evaluate.factcheck.lexicon import SIDE_WORD, Lexicon, lexicon
 from medletter.evaluate.factcheck.model import CodeUse, Grade, LetterFacts, Side
 from medletter.evaluate.factcheck.tables import table_values
@@ -46,6 +47,7 @@ def extract(text: str, lex: Lexicon | None = None, case: Case | None = None) -> 
     icd = V.find_icd10(text)
     f.codes = read_codes(lex, text, icd)
     f.invalid_codes = invalid_codes(text)
+    f.diagnoses = diagnosis_items(lex, text, dx_scores)
     f.sides = read_sides(text)
     f.lower = text.lower()
     f.flat = re.sub(r"\s+", "", f.lower).replace("m2", "m²")
@@ -257,20 +259,19 @@ _HEAD_END = re.compile(r"\b(?:bei|from|of|with|nach|durch|wegen|infolge|due to|s
 _ITEM_SEP = re.compile(r"[;·|•\n]|\s[–-]\s")
 
 
+def dx_scores(lex: Lexicon, stretch: str) -> list[tuple[float, int]]:
+    """How much of each diagnosis of the case ``stretch`` writes (sides aside), best first: [(share, index)]."""
+    head = _HEAD_END.split(stretch, maxsplit=1)[0]  # "Metastase … bei Mammakarzinom": the head noun's
+    voc = Vocabulary(head)
+    # a diagnosis' name is its text up to the first comma ("Prostatakarzinom, iPSA 15,2 ng/ml"); either may be written
+    return sorted(((max(voc.coverage(t, _DX_STOP), voc.coverage(_HEAD_END.split(t.split(",")[0], maxsplit=1)[0], _DX_STOP)), j)
+                   for j, t in enumerate(lex.diagnoses)), reverse=True)
+
+
 def dx_named(lex: Lexicon, stretch: str) -> int | None:
     """The one diagnosis of the case whose words ``stretch`` writes (in its own words: "Mamma-Ca li.", "KHK"), or
     None: half of a diagnosis' words (sides aside) at least, and more than any other diagnosis."""
-    head = _HEAD_END.split(stretch, maxsplit=1)[0]  # "Metastase … bei Mammakarzinom": the head noun's
-    voc = Vocabulary(head)
-    scores = []
-    for j, t in enumerate(lex.diagnoses):
-        want = [w for w in tokens(t) if w not in _DX_STOP and not w.isdigit() and len(w) >= 2]
-        if want:
-            got = sum(voc.has(w) for w in want)
-            if not got and voc.names(t):
-                got = len(want)
-            scores.append((got / len(want), j))
-    scores.sort(reverse=True)
+    scores = dx_scores(lex, stretch)
     if not scores or scores[0][0] < 0.5 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
         return None
     return scores[0][1]

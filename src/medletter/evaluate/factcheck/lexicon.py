@@ -42,6 +42,8 @@ class Lexicon:
     diagnoses: list[str] = field(default_factory=list)
     """The main diagnosis (index 0) and the secondary ones, as texts."""
     main_words: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
+    """What a diagnosis list may also write: the histology, the prior procedures and systemic therapies."""
 
 
 def lexicon(case: Case) -> Lexicon:
@@ -78,4 +80,9 @@ def lexicon(case: Case) -> Lexicon:
     lex.n_courses = len(case.radiotherapy_courses)
     lex.diagnoses = [case.main_diagnosis.text] + [s.text for s in case.secondary_diagnoses]
     lex.main_words = [w for _, _, w in words(case.main_diagnosis.text) if len(w) >= 5 and not SIDE_WORD.fullmatch(w)]
+    d = case.main_diagnosis
+    lex.details = [x for x in [d.histology, *(p.strip() for p in (d.histology or "").split(",")), d.grading,
+                               *(s.procedure for s in case.prior_treatments.surgeries),
+                               *(s.regimen for s in case.prior_treatments.systemic),
+                               *(a for s in case.prior_treatments.systemic for a in s.agents)] if x]
     return lex

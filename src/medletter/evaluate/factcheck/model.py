@@ -174,6 +174,8 @@ class LetterFacts:
     intervals: list[tuple[int, int, tuple[int, str]]] = field(default_factory=list)
     statements: list[DoseStatement] = field(default_factory=list)
     sides: list[Side] = field(default_factory=list)
+    diagnoses: list = field(default_factory=list)
+    """The items of the letter's diagnosis lists (:class:`~medletter.evaluate.factcheck.diagnoses.DxItem`)."""
     words: set[str] = field(default_factory=set)
     """Normalised tokens of the letter (for the facts a letter is expected to name)."""
     long_words: list[str] = field(default_factory=list)

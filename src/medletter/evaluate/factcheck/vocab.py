@@ -26,7 +26,7 @@ ABBREVIATIONS = {
     "pAVK": "periphere arterielle Verschlusskrankheit", "CNI": "chronische Niereninsuffizienz", "CKD": "chronic kidney disease",
     "BPH": "benigne Prostatahyperplasie benign prostatic hyperplasia", "met": "Metastase metastasis", "mets": "Metastasen metastases",
     "DLBCL": "diffus großzelliges B-Zell-Lymphom diffuse large B-cell lymphoma", "GBM": "Glioblastom glioblastoma",
-    "GERD": "gastro-oesophageal reflux disease", "Adeno": "Adenokarzinom adenocarcinoma",
+    "GERD": "gastro-oesophageal reflux disease", "OP": "Operation", "Op": "Operation", "Adeno": "Adenokarzinom adenocarcinoma",
     "BET": "brusterhaltende Therapie Brust", "Mamma": "Brust breast", "Brust": "Mamma breast", "breast": "Mamma Brust",
     "OL": "Oberlappen", "UL": "Unterlappen", "ML": "Mittellappen", "RUL": "right upper lobe", "RLL": "right lower lobe",
     "LUL": "left upper lobe", "LLL": "left lower lobe", "Ösophagus": "oesophagus esophagus", "Lunge": "lung pulmonal",
@@ -58,6 +58,19 @@ class Vocabulary:
         if len(t) >= 5 and any(_holds(w, t) for w in self.long):
             return True
         return len(t) >= 6 and any(t.startswith(a) for a in self.dotted)
+
+    def coverage(self, part: str, skip=frozenset()) -> float:
+        """The share of ``part``'s words (leaving out ``skip``) the letter writes; 1.0 where its initials are an acronym
+        of the letter's."""
+        toks = [t for t in tokens(part) if t not in skip and not t.isdigit()]
+        if not toks:
+            return 0.0
+        got = sum(self.has(t) for t in toks) / len(toks)
+        if got < 1.0:
+            initials = "".join(w[0] for w in re.findall(r"[^\W\d_]+", part) if w.lower() not in _HIST_STOP).upper()
+            if len(initials) >= 2 and any(a.upper() == initials for a in self.acronyms):
+                return 1.0
+        return got
 
     def names(self, part: str) -> bool:
         """Every word of ``part`` is the letter's (or its initials are one of the letter's acronyms)."""
