@@ -332,7 +332,15 @@ def diagnosis_flags(f: LetterFacts, cf: CaseFacts) -> list[Flag]:
         if it.diagnosis is not None and it.whole:
             seen.add(it.diagnosis)
         before.append(it.words)
-    return out
+    # one flag for one line ("NSCLC …, cT4 cN2 cM0; UICC IIIB (…)" written again is one repeat, not three)
+    merged: list[Flag] = []
+    for fl in out:
+        prev = merged[-1] if merged else None
+        if prev and prev.kind == fl.kind and "\n" not in f.text[prev.end:fl.start]:
+            merged[-1] = Flag(prev.start, fl.end, fl.kind, prev.value)
+        else:
+            merged.append(fl)
+    return merged
 
 
 def binding_flags(f: LetterFacts, cf: CaseFacts) -> list[Flag]:
