@@ -110,7 +110,9 @@ def _rt_dates(cf: CaseFacts, ep: str, courses: list[set[int]], episode: bool) ->
     key = 1 if ep == "end" else 0
     if courses:
         named = set().union(*courses)
-        return {cf.course_dates[i][key] for i in named}
+        # "die Strahlentherapie der linken Brust … abgeschlossen": the patient's treatment ended with its last course
+        whole = {cf.rt_end if ep == "end" else cf.rt_start} if episode else set()
+        return {cf.course_dates[i][key] for i in named} | whole
     if episode:
         return {cf.rt_end if ep == "end" else cf.rt_start}
     return {c[key] for c in cf.course_dates}

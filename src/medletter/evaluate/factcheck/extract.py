@@ -22,6 +22,7 @@ from medletter.evaluate.factcheck.text import clause_bounds, norm, overlaps, sen
 from medletter.evaluate.factcheck.vocab import Vocabulary, tokens
 from medletter.records import Case
 
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4}
 MAX_WORDS = re.compile(r"\b(?:max\.?|maximal\w*|höchst\w*|highest|worst|bis zu|up to)\b|\bmax\b", re.I)
 GENERIC_TOX_WORDS = re.compile(r"toxizität|toxicity|toxicities|nebenwirkung|side effect|\bNW\b", re.I)
 G_FORM = re.compile(r"^G\s?[0-5]$")
@@ -108,11 +109,15 @@ def read_grades(lex: Lexicon, text: str, grade_hits, in_table=frozenset()) -> li
             out.append(Grade(a, b, g, {g}, toxicities=idx, scope="range_end", g_form=gf))
             continue
         # 'Grad 1–2', 'grade 1-2', 'G1/2': either grade
-        rng = re.match(r"\s*(?:[–/-]|bis|to)\s*(?:G|Grad|grade|°)?\s*([0-5])(?!\d)", text[b : b + 14])
-        gs = {g, int(rng.group(1))} if rng else {g}
+        rng = re.match(r"\s*(?:[–/-]|bis|to)\s*(?:G|Grad|grade|°)?\s*([0-5]|IV|I{1,3})(?![\dIV])°?", text[b : b + 14])
+        gs = {g, _ROMAN.get(rng.group(1)) or int(rng.group(1))} if rng else {g}
         if rng:
             range_ends |= {x for x, _, _ in grade_hits if b <= x < b + rng.end()}
         lo, hi = clause_bounds(text, a, b)
+        if rng and re.match(r"\s*[):]", text[b + rng.end(): b + rng.end() + 3]):
+            # "(Spektrum Grad I–II)", "Grad I–II: …": the range of the grades that follow
+            out.append(Grade(a, b, g, gs, scope="max", g_form=False))
+            continue
         mentions = tox_mentions(lex, text, lo, hi)
         if mentions:
             if _EACH.search(text[lo:hi]):

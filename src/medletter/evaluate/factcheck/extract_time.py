@@ -19,7 +19,7 @@ CUES: list[tuple[str, str | None, str, int]] = [
     ("birth", None, r"\bgeb\.|\bgeboren\b|\bborn\b|\bDOB\b|date of birth|Geburtsdatum|\bb\.(?=\s*\d)", re.I),
     ("birth", None, r"\*", 0),
     ("diagnosis", None, r"\bED\b|\b[Dd]x(?: date)?\b", 0),
-    ("diagnosis", None, r"Erstdiagnose|erstdiagnostiziert|Erstdiagnostik|Diagnosestellung|diagnostiziert|diagnosed|first diagnos\w*|initial diagnos\w*|date of diagnosis|\bdiagnosis (?:was|is) (?:made|established|confirmed)|Diagnose wurde|\bgesichert\b|festgestellt|histologically confirmed", re.I),
+    ("diagnosis", None, r"Erstdiagnose|erstdiagnostiziert|Erstdiagnostik|Diagnosestellung|diagnostiziert|diagnosed|first diagnos\w*|initial diagnos\w*|date of diagnosis|\bdiagnosis (?:was|is) (?:made|established|confirmed)|Diagnose wurde|\bgesichert\b|festgestellt|histologically confirmed|Erstnachweis|\bNachweis", re.I),
     ("surgery", None, r"\bOP\b|\bOperation\w*|\boperiert\w*|\bResektion\w*|reseziert|\w+ektomie\b|\w+ectomy\b|\bsurgery\b|\bsurgical\w*|\bresect\w*|\bexcision\b|Exstirpation|Biopsie|biopsy|\w+skopie\b|\w+scopy\b|\bAnlage\b|placement|\bplaced\b|\binserted\b|\bStaging\b", re.I),
     ("systemic", None, r"Chemo(?!radio)\w*|\bZyklen\b|\bZyklus\b|\bcycles?\b|\bADT\b|Hormontherap\w*|endokrin\w*|endocrine|Immuntherap\w*|immunotherap\w*|Systemtherap\w*|systemic", re.I),
     ("rt", None, r"Bestrahlung\w*|bestrahlt|Strahlentherap\w*|Radiotherap\w*|Radiatio\b|radiation therapy|irradiat\w*|\bRT\b|\bRCT\b|\bCRT\b|Radiochemo\w*|chemoradio\w*|\bBoost\w*|Fraktion\w*|fraction\w*", re.I),
@@ -78,7 +78,8 @@ def cues(lex: Lexicon, text: str, a: int, b: int):
     return out
 
 
-_LETTER_LABEL = re.compile(r"(?:^|\|\s*|\s{2,})[ \t]*(?:Datum|Date|Printed|Gedruckt|Erstellt|Briefdatum|Letter date|Dated)\s*:?\s*$", re.I)
+_LETTER_LABEL = re.compile(r"(?:^|\|\s*|\s{2,})[ \t]*(?:Datum|Date|Printed|Gedruckt|Erstellt|Briefdatum|Letter date|Dated|"
+                           r"(?:Brief|Schreiben|Anmeldung|Bericht|Befund) vom)\s*:?\s*$", re.I)
 _PLACE_COMMA = re.compile(r"(?:^|\s{2,})[ \t]*[A-ZÄÖÜ][A-Za-zÄÖÜäöüß.-]+(?: [A-Za-zÄÖÜäöüß.-]+){0,3},\s*(?:den\s+)?$")
 RELATIVE = re.compile(
     rf"(?:\b(?:in|nach|after|within|innerhalb von)\s+)?\b(\d{{1,3}}|{NUMBER_WORD_RE})(?:\s*[-–]\s*(\d{{1,2}}))?\s*"
@@ -223,6 +224,7 @@ def context_regions(text: str, a: int, b: int, clause_only: bool = False) -> lis
         line_start = text.rfind("\n", 0, a) + 1
         if re.match(r"[ \t]+\S", text[line_start:a + 1]) and line_start > 0:
             regions.append((text.rfind("\n", 0, line_start - 1) + 1, line_start - 1))
+            regions.append(block_above(text, line_start, []))
         elif sa == line_start:
             regions.append(block_above(text, sa, []))
     return regions
@@ -235,7 +237,11 @@ def context_courses(lex: Lexicon, text: str, a: int, b: int, clause_only: bool =
     found = evidence_in(lex, text, *regions[0])
     if not found:
         found = [e for lo, hi in regions[1:] for e in evidence_in(lex, text, lo, hi)]
-    return found, (regions[1] if len(regions) > 1 else regions[0])
+    # with no word naming a course, the numbers of the stretch decide: its sentence, and the labelled lines above
+    stretch = regions[1] if len(regions) > 1 else regions[0]
+    if len(regions) > 2:
+        stretch = (min(stretch[0], *(lo for lo, _ in regions[2:])), max(stretch[1], *(hi for _, hi in regions[2:])))
+    return found, stretch
 
 
 # ---------------------------------------------------------------- dates
@@ -388,7 +394,10 @@ def _roles(text: str, toks) -> tuple[list[int], list[float], list[float], list[f
         if prev_end is not None and prev_end > a - 24:
             before = text[prev_end:a]
         after = text[b : b + 30]
-        if _TOTAL_BEFORE.search(before) or _TOTAL_AFTER.search(after):
+        # "78 Gy à 2 Gy in 39 Fx": a dose after "à"/"je"/"×" is the dose per fraction, whatever follows it
+        if _DPF_BEFORE.search(before) and not _TOTAL_BEFORE.search(before):
+            dpf.append(v)
+        elif _TOTAL_BEFORE.search(before) or _TOTAL_AFTER.search(after):
             tot.append(v)
         elif _DPF_BEFORE.search(before) or _DPF_AFTER.search(after):
             dpf.append(v)

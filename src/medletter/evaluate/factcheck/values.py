@@ -61,7 +61,7 @@ def find_fractions(text: str) -> list[tuple[int, int, int]]:
     out += [(m.start(1), m.end(1), int(m.group(1))) for m in re.finditer(r"\b(?:Fraktionen|Fractions|Fx|Anzahl Fraktionen|No\. of fractions)\s*:\s*(\d{1,2})\b", text)]
     out += [(m.start(), m.end(), NUMBER_WORDS[m.group(1).lower()]) for m in re.finditer(
         rf"\b({NUMBER_WORD_RE})\s+(?:Fraktionen|Fraktion|fractions|fraction|Sitzungen|sessions|Bestrahlungen|treatments)\b(?!\s*(?:/|pro|per|je|a|each)\s*(?:Woche|week|wk)\b)", text, re.I)]
-    out += [(m.start(), m.end(), NUMBER_WORDS[m.group(1).lower()]) for m in re.finditer(rf"\b({NUMBER_WORD_RE})mal\b", text, re.I)
+    out += [(m.start(), m.end(), NUMBER_WORDS[m.group(1).lower()]) for m in re.finditer(rf"\b({NUMBER_WORD_RE})mal\b(?!\s*(?:wöchentl|tägl|pro\b|je\b|im\b))", text, re.I)
             if re.search(r"\bGy\b", text[m.end(): m.end() + 20])]
     seen, uniq = set(), []
     for h in out:  # one hit per place
