@@ -26,7 +26,9 @@ CUES: list[tuple[str, str | None, str, int]] = [
     ("rt", "final", r"Abschlussuntersuchung|final examination", re.I),
     ("followup", None, r"Nachsorge\w*|Kontrolle\w*|Wiedervorstellung|Vorstellung|\bTermin\w*|follow[- ]?up|\bcheck\w*|\bvisit\w*|\breview\w*|\bAmbulanz\b|\bclinic\b", re.I),
 ]
-END_STRONG = re.compile(r"Abschlu(?:ss|ß)\w*|abgeschlossen|beendet|beendigt|\bendete\b|\bEnde\b|Therapieende|completed|completion|finished|\bended\b|\bend of\b", re.I)
+END_STRONG = re.compile(r"Abschlu(?:ss|ß)\w*|abgeschlossen|beendet|beendigt|\bendete\b|\bEnde\b(?!\s*(?:\d{1,2}/\d{2,4}\b|[A-ZÄÖÜ][a-zäöü]+\s+\d{4}))|Therapieende|"
+                        r"completed|completion|finished|\bended\b|\bend of\b|\bEnd(?: date)?\s*:", re.I)
+"""The end of a therapy ("abgeschlossen", "Ende", "End:"); not "Ende 05/2029", the end of a month."""
 START_STRONG = re.compile(r"\bBeginn\w*|begonnen|\bbegann\b|\bstarted\b|\bstart\b|\bbegan\b|commenced|\bseit\b|\bsince\b", re.I)
 _END_WEAK = re.compile(r"(?:\bbis(?: zum)?|\bto|\buntil|\btill)\s*$", re.I)
 _START_WEAK = re.compile(r"(?:\bab|\bvom|\bfrom)\s*$", re.I)
@@ -330,10 +332,15 @@ def _bind_single(lex: Lexicon, text: str, hits, dates: list[Date], usable: list[
                     continue
                 k = min(rest, key=lambda k2: _dist(hits[k2], c, text))
             claimed.setdefault(k, []).append((_dist(hits[k], c, text), c))
-        for k in idx:
+        for k in sorted(idx):
             a, b, _ = hits[k]
             d = dates[k]
             d.near = {c[2] for c in cues(lex, text, max(sa, a - 40), min(sb, b + 40))}
+            prev = [j for j in idx if j < k and re.fullmatch(r"\s*\(\s*", text[hits[j][1]:a])]
+            if prev and dates[prev[-1]].cues:
+                # "Erstnachweis Ende 05/2029 (24.05.29)": the date in brackets says the one before it again
+                d.cues = list(dates[prev[-1]].cues)
+                continue
             if letter_cue(text, a) or (text.count("\n", 0, a) < 5 and not any(d0 == 0 for d0, _ in claimed.get(k, []))
                                        and re.search(r"(?:\|\s*|\s{3,})$", text[max(0, a - 6):a]) and re.match(r"[ \t]*(?:\n|$)", text[b:])):
                 # a date closing one of the letter's first lines, set apart from its words, with no event word beside
