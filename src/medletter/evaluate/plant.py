@@ -489,7 +489,11 @@ def plant_drop_concurrent_dose(case: Case, text: str, lang: str, rng: random.Ran
         stripped = re.sub(r"\s*(?:\d+(?:[.,]\d+)?\s*(?:mg/m²|mg/m2|mg/kg|mg)|AUC\s*\d+(?:[.,]\d+)?)", "", chemo).strip()
         if stripped == chemo:
             continue
-        return Planted("drop_concurrent_dose", text.replace(chemo, stripped), missing="concurrent_systemic")
+        new = text.replace(chemo, stripped)
+        doses = re.findall(r"\d+(?:[.,]\d+)?\s*(?:mg/m²|mg/m2|mg/kg|mg)|AUC\s*\d+(?:[.,]\d+)?", chemo)
+        if any(d in new for d in doses):
+            continue  # the letter writes the dose elsewhere too: taking this one out drops nothing
+        return Planted("drop_concurrent_dose", new, missing="concurrent_systemic")
     return None
 
 

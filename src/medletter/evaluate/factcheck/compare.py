@@ -279,7 +279,8 @@ def laterality_flags(f: LetterFacts, cf: CaseFacts) -> list[Flag]:
             known = []
             for w in s.neighbours:
                 vs = variants(w)
-                sides = next((v for k, v in cf.side_map.items() if any(similar(x, k) for x in vs)), None)
+                # the same word, or a compound that begins with one the case names ("brusterhaltend" with "Brust")
+                sides = next((v for k, v in cf.side_map.items() if any(similar(x, k) or (len(k) >= 5 and x.startswith(k)) for x in vs)), None)
                 if sides is not None:
                     known.append(sides)
             # words the case gives one side decide; words it gives both sides only count without them

@@ -61,7 +61,7 @@ def _parts(text: str, a: int, b: int) -> list[tuple[int, int]]:
 
 _LABELLED = re.compile(r"^[ \t]*[A-ZÄÖÜ][\w./ -]{0,25}:\s+\S")
 _DETAIL_LABEL = re.compile(r"^[ \t]*(?:Seite|Seitenlokalisation|Laterality|Side|Histolog\w*|Histo|Grading|Grade|Differenzierung|"
-                           r"Erstdiagnose|ED|First diagnosed|Diagnosed|Diagnose gesichert|ICD\S*|TNM\S*|Stadium|Stage|UICC\S*|"
+                           r"Erstdiagnose|ED|First diagnosed|Diagnosed|Diagnose\b[^:\n]{0,25}|ICD\S*|TNM\S*|Stadium|Stage|UICC\S*|"
                            r"Rezeptor\w*|Receptor status|Hormone? ?receptors?|Ki-?67|PD-?L1|Gleason|i?PSA|Morphologie|Typ|Type|Lokalisation)"
                            r"\b[^:\n]{0,25}:", re.I)
 """A labelled line that gives a detail of the diagnosis above ("Histologie: …", "Seite: links"): the list goes on."""

@@ -239,12 +239,12 @@ def invalid_codes(text: str) -> list[tuple[int, int, str]]:
         before = text[max(0, m.start() - 12) : m.start()]
         if _NOT_A_CODE_BEFORE.search(before):
             continue
-        paren = bool(re.search(r"\(\s*$", before)) and bool(re.match(r"\s*[);,]", text[m.end() : m.end() + 2]))
+        paren = bool(re.search(r"[(\[]\s*$", before)) and bool(re.match(r"\s*[)\];,]", text[m.end() : m.end() + 2]))
         dotted = sub is not None and len(digits) in (1, 3, 4) and sub != ""
         if letter in "TNMGLVRP" and sub is None:
             continue  # TNM, grading, L/V/Pn/R components
         # in a code's place: after "HD"/"ICD" or before a diagnosis' name ("HD   C611   Prostatakarzinom")
-        placed = bool(re.search(r"\b(?:HD|ND|ICD(?:-?10)?(?:-GM)?|Code|Kode)\s*:?\s*$", before)) or bool(re.match(r"\s+[A-ZÄÖÜ][a-zäöü]{4,}", text[m.end():m.end() + 20]))
+        placed = bool(re.search(r"\b(?:HD|ND|ICD(?:-?10)?(?:-GM)?|Code|Kode)\s*:?\s*$|\s[–-]\s*$", before)) or bool(re.match(r"\s+[A-ZÄÖÜ][a-zäöü]{4,}", text[m.end():m.end() + 20]))
         if dotted or ((paren or placed) and len(digits) >= 3 and sub is None) or (sub is not None and len(sub) > 2 and len(digits) == 2):
             out.append((m.start(), m.end(), s))
     return out

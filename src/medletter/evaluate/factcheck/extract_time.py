@@ -19,7 +19,7 @@ CUES: list[tuple[str, str | None, str, int]] = [
     ("birth", None, r"\bgeb\.|\bgeboren\b|\bborn\b|\bDOB\b|date of birth|Geburtsdatum|\bb\.(?=\s*\d)", re.I),
     ("birth", None, r"\*", 0),
     ("diagnosis", None, r"\bED\b|\b[Dd]x(?: date)?\b", 0),
-    ("diagnosis", None, r"Erstdiagnose|erstdiagnostiziert|Erstdiagnostik|Diagnosestellung|diagnostiziert|diagnosed|first diagnos\w*|initial diagnos\w*|date of diagnosis|\bdiagnosis (?:was|is) (?:made|established|confirmed)|Diagnose wurde|\bgesichert\b|festgestellt|histologically confirmed|Erstnachweis|\bNachweis", re.I),
+    ("diagnosis", None, r"Erstdiagnose|erstdiagnostiziert|Erstdiagnostik|Diagnosestellung|diagnostiziert|diagnosed|first diagnos\w*|initial diagnos\w*|date of diagnosis|\bdiagnosis (?:was|is) (?:made|established|confirmed)|Diagnose wurde|\bgesichert\b|festgestellt|histologically confirmed|Erstnachweis|\bNachweis|\bDiagnose(?:datum)?\b(?: (?:der|des) \w+)?\s*:", re.I),
     ("surgery", None, r"\bOP\b|\bOperation\w*|\boperiert\w*|\bResektion\w*|reseziert|\w+ektomie\b|\w+ectomy\b|\bsurgery\b|\bsurgical\w*|\bresect\w*|\bexcision\b|Exstirpation|Biopsie|biopsy|\w+skopie\b|\w+scopy\b|\bAnlage\b|placement|\bplaced\b|\binserted\b|\bStaging\b", re.I),
     ("systemic", None, r"Chemo(?!radio)\w*|\bZyklen\b|\bZyklus\b|\bcycles?\b|\bADT\b|Hormontherap\w*|endokrin\w*|endocrine|Immuntherap\w*|immunotherap\w*|Systemtherap\w*|systemic", re.I),
     ("rt", None, r"Bestrahlung\w*|bestrahlt|Strahlentherap\w*|Radiotherap\w*|Radiatio\b|radiation therapy|irradiat\w*|\bRT\b|\bRCT\b|\bCRT\b|Radiochemo\w*|chemoradio\w*|\bBoost\w*|Fraktion\w*|fraction\w*", re.I),
