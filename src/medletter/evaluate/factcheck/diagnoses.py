@@ -65,6 +65,12 @@ _DETAIL_LABEL = re.compile(r"^[ \t]*(?:Seite|Seitenlokalisation|Laterality|Side|
                            r"Rezeptor\w*|Receptor status|Hormone? ?receptors?|Ki-?67|PD-?L1|Gleason|i?PSA|Morphologie|Typ|Type|Lokalisation)"
                            r"\b[^:\n]{0,25}:", re.I)
 """A labelled line that gives a detail of the diagnosis above ("Histologie: …", "Seite: links"): the list goes on."""
+_SECTION_LABEL = re.compile(r"^[ \t]*(?:Therapie|Th|Tx|RT|Radiatio|Bestrahlung\w*|Strahlentherapie|Radiotherapy|NW|Nebenwirkung\w*|"
+                            r"Toxizität|Toxicity|Tox|Verlauf|Procedere|Proc|Empfehlung\w*|Recommendation\w*|Plan|Nachsorge|"
+                            r"Follow-?up|Befund\w*|Abschluss\w*|Beurteilung|Assessment|Vorbehandlung|Vortherapie|History|Hx|"
+                            r"Anamnese|Chemo\w*|Systemtherapie|Medikation|Dosis|Dose|Technik|Technique|Zeitraum|Status|Findings|"
+                            r"Weiteres|Next steps|Betreff|Re|Abschlussbefund|Procedure|Summary)\b\.?[^:\n]{0,20}:", re.I)
+"""A labelled line that starts another part of the letter ("Th.: …", "NW: …", "Procedere: …"): the list ends."""
 
 
 def diagnosis_items(lex: Lexicon, text: str, dx_scores) -> list[DxItem]:
@@ -91,7 +97,7 @@ def diagnosis_items(lex: Lexicon, text: str, dx_scores) -> list[DxItem]:
         j = i + 1
         # up to a blank line, another heading, or a line with another label ("Th.: …", "Histologie: …")
         while j < len(lines) and lines[j].strip() and not _HEADING.match(lines[j]) and not _OTHER_HEADING.match(lines[j]) \
-                and not (_LABELLED.match(lines[j]) and not _DETAIL_LABEL.match(lines[j])):
+                and not _SECTION_LABEL.match(lines[j]):
             a, b = offs[j], offs[j] + len(lines[j])
             if items and bulleted[-1] and re.match(r"^[ \t]{2,}\S", lines[j]) and not _BULLET.match(lines[j]):
                 items[-1] = (items[-1][0], b)  # an indented line carries on the bulleted item above
@@ -108,7 +114,8 @@ def diagnosis_items(lex: Lexicon, text: str, dx_scores) -> list[DxItem]:
                     continue
                 scores = dx_scores(lex, part[:80])
                 best = scores[0] if scores and scores[0][0] >= 0.5 and not (len(scores) > 1 and scores[1][0] == scores[0][0]) else None
-                detail = bool(_DETAIL.search(part) or _DETAIL_LABEL.match(part)) or _names_details(lex, part)
+                # a labelled line ("Staging: …") gives a detail; only a line without a label can be a diagnosis of its own
+                detail = bool(_DETAIL.search(part) or _LABELLED.match(part)) or _names_details(lex, part)
                 whole = bool(best) and Vocabulary(part[:80]).coverage(lex.diagnoses[best[1]], _SIDES) >= 0.8
                 out.append(DxItem(x2, y, best[1] if best else None, detail, whole, frozenset(tokens(part))))
         i = j
