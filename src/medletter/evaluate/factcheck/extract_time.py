@@ -19,7 +19,7 @@ CUES: list[tuple[str, str | None, str, int]] = [
     ("birth", None, r"\bgeb\.|\bgeboren\b|\bborn\b|\bDOB\b|date of birth|Geburtsdatum|\bb\.(?=\s*\d)", re.I),
     ("birth", None, r"\*", 0),
     ("diagnosis", None, r"\bED\b|\b[Dd]x(?: date)?\b", 0),
-    ("diagnosis", None, r"Erstdiagnose|erstdiagnostiziert|Erstdiagnostik|Diagnosestellung|diagnostiziert|diagnosed|first diagnos\w*|initial diagnos\w*|date of diagnosis|\bdiagnosis (?:was|is) (?:made|established|confirmed)|Diagnose wurde|\bgesichert\b|festgestellt|histologically confirmed|Erstnachweis|\bNachweis|\bDiagnose(?:datum)?\b(?: (?:der|des) \w+)?\s*:", re.I),
+    ("diagnosis", None, r"Erstdiagnose|erstdiagnostiziert|Erstdiagnostik|Diagnosestellung|diagnostiziert|diagnosed|first diagnos\w*|initial diagnos\w*|date of diagnosis|\bdiagnosis (?:was|is) (?:made|established|confirmed)|Diagnose wurde|\bgesichert\b|festgestellt|histologically confirmed|Erstnachweis|\bNachweis|Diagnosesicherung|Diagnosestellung|\bDiagnose(?:datum)?\b(?: (?:der|des) \w+)?\s*:", re.I),
     ("surgery", None, r"\bOP\b|\bOperation\w*|\boperiert\w*|\bResektion\w*|reseziert|\w+ektomie\b|\w+ectomy\b|\bsurgery\b|\bsurgical\w*|\bresect\w*|\bexcision\b|Exstirpation|Biopsie|biopsy|\w+skopie\b|\w+scopy\b|\bAnlage\b|placement|\bplaced\b|\binserted\b|\bStaging\b", re.I),
     ("systemic", None, r"Chemo(?!radio)\w*|\bZyklen\b|\bZyklus\b|\bcycles?\b|\bADT\b|Hormontherap\w*|endokrin\w*|endocrine|Immuntherap\w*|immunotherap\w*|Systemtherap\w*|systemic", re.I),
     ("rt", None, r"Bestrahlung\w*|bestrahlt|Strahlentherap\w*|Radiotherap\w*|Radiatio\b|radiation therapy|irradiat\w*|\bRT\b|\bRCT\b|\bCRT\b|Radiochemo\w*|chemoradio\w*|\bBoost\w*|Fraktion\w*|fraction\w*", re.I),
@@ -390,8 +390,16 @@ def _statements(text: str, dose_hits, frac_hits):
     return out
 
 
+_PAIR_LABEL = re.compile(r"(?P<a>ED|EZD|Einzeldosis|GD|Gesamtdosis)\s*/\s*(?P<b>ED|EZD|Einzeldosis|GD|Gesamtdosis)\s*:?\s*$", re.I)
+
+
+def _role_of(label: str) -> str:
+    return "tot" if label.upper().startswith("G") else "dpf"
+
+
 def _roles(text: str, toks) -> tuple[list[int], list[float], list[float], list[float]]:
     fr, dpf, tot, unk = [], [], [], []
+    pending = None  # the role "ED/GD 2/60 Gy" gives the number after the slash
     for i, (a, b, kind, v) in enumerate(toks):
         if kind == "n":
             fr.append(v)
@@ -401,6 +409,14 @@ def _roles(text: str, toks) -> tuple[list[int], list[float], list[float], list[f
         if prev_end is not None and prev_end > a - 24:
             before = text[prev_end:a]
         after = text[b : b + 30]
+        if pending and re.fullmatch(r"\s*/\s*", before):
+            (dpf if pending == "dpf" else tot).append(v)
+            pending = None
+            continue
+        if m := _PAIR_LABEL.search(before):
+            (dpf if _role_of(m.group("a")) == "dpf" else tot).append(v)
+            pending = _role_of(m.group("b"))
+            continue
         # "78 Gy à 2 Gy in 39 Fx": a dose after "à"/"je"/"×" is the dose per fraction, whatever follows it
         if _DPF_BEFORE.search(before) and not _TOTAL_BEFORE.search(before):
             dpf.append(v)

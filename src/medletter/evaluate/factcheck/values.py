@@ -44,7 +44,10 @@ def tnm_core(part: str) -> str:
 
 def find_doses(text: str) -> list[tuple[int, int, float]]:
     """'40,05 Gy' -> (start, end, 40.05)."""
-    return [(m.start(), m.end(), _num(m.group(1))) for m in re.finditer(rf"({NUM})\s*Gy\b", text)]
+    out = [(m.start(), m.end(), _num(m.group(1))) for m in re.finditer(rf"({NUM})\s*Gy\b", text)]
+    # "ED/GD 1,8/50,4 Gy", "50,4/1,8 Gy": the number before the slash is a dose too
+    out += [(m.start(1), m.end(1), _num(m.group(1))) for m in re.finditer(rf"(?<![\d.,/])({NUM})\s*/\s*(?={NUM}\s*Gy\b)", text)]
+    return sorted(out)
 
 
 def extract_doses(text: str) -> list[float]:
@@ -101,7 +104,8 @@ def find_dates(text: str) -> list[tuple[int, int, dt.date | tuple]]:
             return
         out.append((m.start(), m.end(), value))
 
-    for m in re.finditer(r"\b(\d{1,2})\.(\d{1,2})\.\s*(?:–|-|bis(?:\s+zum)?|to)\s*\d{1,2}\.\d{1,2}\.(\d{4}|\d{2})\b", text):
+    for m in re.finditer(r"\b(\d{1,2})\.(\d{1,2})\.\s*(?:–|-|bis(?:\s+zum)?|to)\s*(?:(?:Mo|Di|Mi|Do|Fr|Sa|So|Mon|Tue|Wed|Thu|Fri)\.?,?\s+)?"
+                         r"\d{1,2}\.\d{1,2}\.(\d{4}|\d{2})\b", text):
         # "12.6.–9.7.2024": the first date takes the year of the second, or the year before when the
         # range crosses new year ("22.8.–9.1.2027" starts on 22.8.2026)
         start = re.match(r"\d{1,2}\.\d{1,2}\.", m.group(0))
@@ -125,7 +129,7 @@ def find_dates(text: str) -> list[tuple[int, int, dt.date | tuple]]:
         else:
             _try(add, m, y, a, b)
     # day ranges with the month and year once: "vom 2. bis 27. April 2029", "from 2 to 27 April 2029", "26 May to 15 June 2026"
-    for m in re.finditer(rf"\b(\d{{1,2}})\.?(?:\s+({_MONTH_RE})\.?)?\s*(?:–|-|bis(?:\s+zum)?|to|until)\s*(\d{{1,2}})\.?\s+({_MONTH_RE})\.?\s+(\d{{4}})\b",
+    for m in re.finditer(rf"\b(\d{{1,2}})\.?(?:\s+({_MONTH_RE})\.?)?\s*(?:–|-|bis(?:\s+zum)?|to|until|and|und)\s*(\d{{1,2}})\.?\s+({_MONTH_RE})\.?\s+(\d{{4}})\b",
                          text, re.IGNORECASE):
         month = MONTHS[(m.group(2) or m.group(4)).lower()]
         year = int(m.group(5)) - (1 if month > MONTHS[m.group(4).lower()] else 0)
@@ -242,6 +246,7 @@ def find_grades(text: str, with_g: bool = True) -> list[tuple[int, int, int]]:
     pats = [
         r"(?<!WHO-)(?<!WHO )(?<!ISUP-)(?<!ISUP )(?<!FIGO )(?:CTCAE[\s-]*(?:v5(?:\.0)?)?[\s,:-]*)?(?:Grad|grade|Grade)\s*([0-5])\b",
         r"CTCAE[\s-]*(?:v5(?:\.0)?)?\s*°\s*([0-5])\b",
+        r"\(\s*CTCAE[\s:-]*([0-5])(?![.\d])\s*\)",
         r"(?<![\d,.])°\s*([0-5])\b",
         r"\b([0-5])°(?!\s*C)",
         r"(?<!WHO-)(?<!WHO )(?<!FIGO )(?:CTCAE[\s-]*(?:v5(?:\.0)?)?[\s,:-]*)?(?:Grad|grade|Grade)\s*(IV|I{1,3})\b",

@@ -97,7 +97,7 @@ def _inflected(a: str, b: str) -> bool:
         if x != y:
             break
         n += 1
-    return n >= 5 and n >= max(len(a), len(b)) - 3
+    return n >= 5 and n >= max(len(a), len(b)) - 4
 
 
 
