@@ -42,7 +42,8 @@ def phrasing_set(part: str = "dev") -> list:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from medletter.evaluate.plant import EXPECTED_FLAGS, PLANTERS, measure
+    from medletter.evaluate.plant import EXPECTED_FLAGS, PLANTERS
+    from medletter.evaluate.plant_measure import measure
     from medletter.synth import generate_corpus, style_names
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

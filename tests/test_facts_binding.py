@@ -9,7 +9,8 @@ import random
 import pytest
 
 from medletter.evaluate.facts import check_letter
-from medletter.evaluate.plant import EXPECTED_FLAGS, PLANTERS, detected, measure, reformat_date
+from medletter.evaluate.plant import EXPECTED_FLAGS, PLANTERS, reformat_date
+from medletter.evaluate.plant_measure import detected, measure
 from medletter.records import Case
 from medletter.synth import generate_corpus, style_names
 

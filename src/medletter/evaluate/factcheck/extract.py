@@ -19,7 +19,7 @@ from medletter.evaluate.factcheck.lexicon import SIDE_WORD, Lexicon, lexicon
 from medletter.evaluate.factcheck.model import CodeUse, Grade, LetterFacts, Side
 from medletter.evaluate.factcheck.tables import table_values
 from medletter.evaluate.factcheck.text import clause_bounds, norm, overlaps, sentence_bounds, similar, words
-from medletter.evaluate.factcheck.vocab import Vocabulary, tokens
+from medletter.evaluate.factcheck.vocab import Vocabulary
 from medletter.records import Case
 
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4}
@@ -114,7 +114,9 @@ def read_grades(lex: Lexicon, text: str, grade_hits, in_table=frozenset()) -> li
         if rng:
             range_ends |= {x for x, _, _ in grade_hits if b <= x < b + rng.end()}
         lo, hi = clause_bounds(text, a, b)
-        if rng and re.match(r"\s*[):]", text[b + rng.end(): b + rng.end() + 3]):
+        if rng and (re.match(r"\s*:", text[b + rng.end(): b + rng.end() + 3]) or (
+                re.match(r"\s*\)", text[b + rng.end(): b + rng.end() + 3])
+                and re.search(r"\((?:[^()]*\b(?:Spektrum|insgesamt|gesamt|overall|range|max\w*|bis zu|up to))[^()]*$", text[max(0, a - 40):a], re.I))):
             # "(Spektrum Grad I–II)", "Grad I–II: …": the range of the grades that follow
             out.append(Grade(a, b, g, gs, scope="max", g_form=False))
             continue
