@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from medletter.dataset import IGNORE_INDEX, collate, completion_text, encode_record, encode_records, ensure_pad_token, prompt_text, split_by_patient, stop_token_ids
+from medletter.dataset import IGNORE_INDEX, collate, completion_text, encode_record, encode_records, prompt_text, split_by_patient, stop_token_ids
 from medletter.train import load_config, prepare_data, train
 
 

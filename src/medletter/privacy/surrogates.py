@@ -105,7 +105,7 @@ class Surrogates:
                     return self.name_token(can.capitalize())[0] + "."
             return chr(ord("A") + self._h("initial", letter) % 26) + "."
         suffix = ""
-        gm = re.fullmatch(rf"(.+?)(['’]s|['’]|s)", tok)
+        gm = re.fullmatch(r"(.+?)(['’]s|['’]|s)", tok)
         base = tok
         if gm and gm.group(1).lower() in self.canon:
             base, suffix = gm.group(1), gm.group(2)

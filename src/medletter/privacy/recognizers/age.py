@@ -66,7 +66,7 @@ TIME_SPAN_NOUN = (
     r"geschichte|zeit|pause|phase|periode|latenz|remission|ergebnis(?:se)?|rate|risiko|anamnese)|OS|PFS|DFS|EFS)(?![\w])"
 )
 AGE_PATTERNS: list[tuple[str, str, float]] = [
-    ("jährig", rf"(?<![\d.,])\d{{1,3}}(?=\s?[-–]?\s?(?:(?i:j\.|jährig|jahrig|jähr\.|jahre?\salt|jahren?\salt|-?jähr)|J\.|yo\b|-?year-old|\syears?\sold|\s?Lebensjahr))", 0.9),
+    ("jährig", r"(?<![\d.,])\d{1,3}(?=\s?[-–]?\s?(?:(?i:j\.|jährig|jahrig|jähr\.|jahre?\salt|jahren?\salt|-?jähr)|J\.|yo\b|-?year-old|\syears?\sold|\s?Lebensjahr))", 0.9),
     ("lj", r"(?<![\d.,])\d{1,3}(?=\.\s?(?:Lj|LJ|Lebensjahr))", 0.85),
     ("alter", r"(?<=(?i:\bAlter\s(?:von\s)?|\bim\sAlter\svon\s|\baged?\s|Alter:\s?))\d{1,3}(?![\d.,])", 0.85),
     ("mit_an", r"(?<=\b(?:mit|im\sAlter\svon)\s)\d{1,3}(?=\s(?:an|J\.|Jahren)\b)", 0.75),

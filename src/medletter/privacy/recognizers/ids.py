@@ -59,7 +59,7 @@ ID_PATTERNS: list[tuple[str, str, float]] = [
                 r"(?![\w°/-]|\.\s?[a-zäöü\d])", 0.7),
     # certification numbers in letterheads identify the institution ("Zertifiziert nach DIN EN ISO 9001")
     ("certificate", r"\b(?:DIN\s)?(?:EN\s)?ISO\s\d{4,5}(?:[-:]\d{1,4})?\b", 0.6),
-    ("ward_auf", rf"(?<=\b(?:auf|nach|von|zuvor\sauf)\s)(?=[A-Z]{{2,6}}-?\d)[A-Z]{{2,6}}-?\d{{1,3}}\b", 0.6),
+    ("ward_auf", r"(?<=\b(?:auf|nach|von|zuvor\sauf)\s)(?=[A-Z]{2,6}-?\d)[A-Z]{2,6}-?\d{1,3}\b", 0.6),
     ("longnum", r"(?<![\d.,/+-])(?<!\+\d{1,3}\s?)\d{7,}(?!\d|,\d|\.\d)", 0.6),
     ("kvnr", r"\b[A-Z]\d{9}\b", 0.7),
     ("journal", r"(?<![\d.,/])\d{4,6}[a-z]?/(?:19|20)?\d\d(?![\d/])", 0.6),

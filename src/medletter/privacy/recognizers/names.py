@@ -400,7 +400,6 @@ class GermanNameRecognizer(EntityRecognizer):
     # -- propagation and labels -----------------------------------------------------------------
 
     def _propagate(self, text: str, mentions: list[Mention], sig_zone: int) -> list[Mention]:
-        from rapidfuzz.distance import Levenshtein
 
         known: dict[str, tuple[int, str]] = {}  # token (lower) -> (strength, label)
         for mt in mentions:

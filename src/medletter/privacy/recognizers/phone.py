@@ -26,7 +26,7 @@ PHONE_CUE = r"(?i:\bTel(?:efon)?(?:\.?\s?-?Nr)?|\bFon|\bPhone|\bMobil(?:telefon)
 FAX_CUE = r"(?i:\bFax|\bTelefax|\bFaxnummer|\bF)"
 PHONE_PATTERNS: list[tuple[str, str, float]] = [
     ("cued", rf"(?<={PHONE_CUE}\.?:?\s{{0,3}})(?<!{FAX_CUE}\.?:?\s{{0,3}}){PHONE_NUM}(?<=\d)", 0.85),
-    ("intl", rf"(?<![\w+])\+\s?\d{{1,3}}\s?(?:\(0\)\s?)?(?:\(\d{{1,6}}\)|\d{{1,6}})(?:(?:\s?[/-]\s?|\s)\d{{1,8}}){{1,4}}", 0.75),
+    ("intl", r"(?<![\w+])\+\s?\d{1,3}\s?(?:\(0\)\s?)?(?:\(\d{1,6}\)|\d{1,6})(?:(?:\s?[/-]\s?|\s)\d{1,8}){1,4}", 0.75),
     ("trunk", r"(?<![\w.,/+-])\(?0\d{2,5}\)?\s?[/-]?\s?\d{3,}(?:[\s-]\d{2,})*(?![\d.,])", 0.5),
 ]
 FAX_PATTERNS: list[tuple[str, str, float]] = [
