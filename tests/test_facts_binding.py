@@ -333,3 +333,15 @@ def test_detected_needs_overlap():
     assert detected(p, rep) == (True, True)
     clean = check_letter(r.case, r.letter.text)
     assert detected(p, clean) == (False, False)
+
+
+def test_a_grading_written_otherwise_is_no_toxicity_grade():
+    # 'CNS WHO Grad 4' restated as 'CNS WHO G4' (a draft did): the grading's own number, not a CTCAE grade
+    c = copy.deepcopy(GOOD_CASE)
+    c["main_diagnosis"].update(text="Glioblastom frontal rechts", icd10="C71.1", laterality="right",
+                               histology="Glioblastom, IDH-Wildtyp", grading="CNS WHO Grad 4", tnm=None, uicc_stage=None)
+    case = Case.model_validate(c)
+    text = "Diagnose: Glioblastom frontal rechts, IDH-Wildtyp, CNS WHO G4 (ICD-10 C71.1)."
+    assert [f.kind for f in check_letter(case, text).flags] == []
+    # a grade the case has nowhere still is
+    assert [f.kind for f in check_letter(case, text.replace("G4", "G3")).flags] == ["ctcae_grade"]

@@ -117,6 +117,9 @@ def side_map(case: Case) -> dict[str, set[str]]:
     return m
 
 
+_GRADING_NUMBER = {"I": 1, "II": 2, "III": 3, "IV": 4}
+
+
 @dataclass
 class CaseFacts:
     case: Case
@@ -173,11 +176,11 @@ def case_facts(case: Case) -> CaseFacts:
     cf.tox_grades = [t.grade for t in case.toxicities]
     cf.tox_terms = [t.term for t in case.toxicities]
     cf.ok_grades = set(cf.tox_grades)
-    gm = re.match(r"^G([1-4])", d.grading or "")
-    if gm:
-        cf.ok_grades.add(int(gm.group(1)))
-    gm = re.match(r"^G([1-4])$", (d.grading or "").strip())
-    cf.grading_g = int(gm.group(1)) if gm else None
+    # the grading's own number, however it is written ('G3', 'CNS WHO Grad 4', 'WHO-Grad II'): 'CNS WHO G4' is no CTCAE grade
+    for gm in re.finditer(r"(?:^|\b)(?:G|Grad|grade)[\s-]*([1-4]|IV|I{1,3})\b", d.grading or ""):
+        cf.ok_grades.add(_GRADING_NUMBER.get(gm.group(1)) or int(gm.group(1)))
+    gm = re.match(r"^(?:G|(?:CNS\s+)?WHO[\s-]*(?:Grad|grade)?)\s*([1-4]|IV|I{1,3})$", (d.grading or "").strip())
+    cf.grading_g = (_GRADING_NUMBER.get(gm.group(1)) or int(gm.group(1))) if gm else None
     fu = case.follow_up
     ok = {(fu.first_visit_weeks, "w")} | {(v.after_weeks, "w") for v in fu.visits} | set(V.extract_intervals(ctext))
     ok |= {(v.after_weeks // 4, "m") for v in fu.visits if v.after_weeks % 4 == 0}
