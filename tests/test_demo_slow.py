@@ -39,6 +39,11 @@ def test_demo_on_gemma(tmp_path):
     tf = parity["teacher_forced"]
     assert tf["letters"] == ev["n_test_cases"] and tf["agreement"] >= 0.98, tf
     assert 'id="parity"' in html and 'id="agreement"' in html
+    # grounded number decoding (issue 28): on by default, its A/B in the report; the gate writes no number the case lacks
+    ab = ev["demo"]["grounding"]["ab"]
+    assert ev["demo"]["grounding"]["setting"] == "on" and 'id="grounding-ab"' in html
+    assert ab["gated"]["unsupported_numeric"] == 0, ab["gated"]["flag_kinds"]
+    assert ab["gated"]["fact_recall"] >= ab["ungated"]["fact_recall"] - 0.01 and ab["tokens_per_s_ratio"] >= 0.8, ab
     _review_app_drafts_with_the_demo_model(tmp_path, out)
     _demo_study_file_makes_a_study(tmp_path, out)
 

@@ -7,6 +7,7 @@
 #
 #   make holdout RUN=runs/demo             # or: bash tools/holdout.sh RUN [N] [SEED] [BACKEND]
 #   -> RUN/holdout/{cases.jsonl, letters.jsonl, eval.json, eval_letters.jsonl, report.html}
+#      and the grounding A/B: letters_ungated.jsonl, grounding_ab.{json,html} (GROUNDING_AB=0 skips it)
 set -euo pipefail
 run=${1:?usage: tools/holdout.sh RUN [N] [SEED] [BACKEND]}
 n=${2:-96}
@@ -39,6 +40,17 @@ out=$run/holdout
 mkdir -p "$out"
 "$bin" synth --n "$n" --seed "$seed" --lang "$lang" --style "$style" --out "$out/cases.jsonl"
 "$bin" generate --run "$run" --cases "$out/cases.jsonl" --out "$out/letters.jsonl" --backend "$backend" \
-  --batch-size 24 --max-new-tokens "$max_new"
-"$bin" evaluate --cases "$out/cases.jsonl" --system "finetuned=$out/letters.jsonl" --out-dir "$out" \
+  --batch-size 24 --max-new-tokens "$max_new" --grounding on
+systems=(--system "finetuned=$out/letters.jsonl")
+if [[ ${GROUNDING_AB:-1} == 1 ]]; then
+  # the same cases without grounded number decoding: what the gate changes (GROUNDING_AB=0 skips it)
+  "$bin" generate --run "$run" --cases "$out/cases.jsonl" --out "$out/letters_ungated.jsonl" --backend "$backend" \
+    --batch-size 24 --max-new-tokens "$max_new" --grounding off
+  systems+=(--system "finetuned_ungated=$out/letters_ungated.jsonl")
+fi
+"$bin" evaluate --cases "$out/cases.jsonl" "${systems[@]}" --out-dir "$out" \
   --title "medletter: $n held-out cases (seed $seed) for $run"
+if [[ ${GROUNDING_AB:-1} == 1 ]]; then
+  "$py" -m medletter.evaluate.grounding_ab "$out/cases.jsonl" "$out/letters.jsonl" "$out/letters_ungated.jsonl" \
+    --out "$out/grounding_ab.json" --html "$out/grounding_ab.html"
+fi

@@ -7,6 +7,7 @@ and the fine-tuned model -> evaluate -> leak audit -> runs/demo/{eval.json, repo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -63,6 +64,7 @@ def run_demo(
     from medletter.app.studyfile import write_study_file
     from medletter.dataset import split_by_patient
     from medletter.evaluate import evaluate_systems
+    from medletter.evaluate.grounding_ab import grounding_ab, grounding_ab_html
     from medletter.evaluate.report import summary_table, write_report
     from medletter.generate.backends import make_backend
     from medletter.generate.settings import GenSettings
@@ -109,8 +111,8 @@ def run_demo(
     kind = "llamacpp" if backend == "auto" else backend
     backends, walls = {}, {}
 
-    def draft_all(name: str, base_only: bool, engine: str | None = None):
-        be = make_backend(engine or kind, out, base_only=base_only, style=style, lang="de", settings=gen)
+    def draft_all(name: str, base_only: bool, engine: str | None = None, settings: GenSettings | None = None):
+        be = make_backend(engine or kind, out, base_only=base_only, style=style, lang="de", settings=settings or gen)
         t0 = time.perf_counter()
         drafts = be.draft(deid["test"])
         walls[name] = time.perf_counter() - t0
@@ -126,6 +128,16 @@ def run_demo(
     stage("drafting the test letters with the fine-tuned model")
     tuned = draft_all("finetuned", False)
     write_jsonl(out / "letters.jsonl", [d.to_dict() for d in tuned])
+    # grounded number decoding is on by default; the same letters without it say what it changes (report: Grounding)
+    console.print("  the same letters with grounding off, for the report's A/B", highlight=False)
+    ungated = draft_all("finetuned_ungated", False, settings=dataclasses.replace(gen, grounding="off"))
+    write_jsonl(out / "letters_ungated.jsonl", [d.to_dict() for d in ungated])
+    ab = grounding_ab(deid["test"], [d.to_dict() for d in tuned], [d.to_dict() for d in ungated],
+                      {"gated": walls["finetuned"], "ungated": walls["finetuned_ungated"]})
+    g = ab["gated"]
+    console.print(f"  grounding on vs off: unsupported numbers/letter {g['unsupported_numeric_per_letter']:.3f} vs "
+                  f"{ab['ungated']['unsupported_numeric_per_letter']:.3f}, fact recall {g['fact_recall']:.3f} vs "
+                  f"{ab['ungated']['fact_recall']:.3f}, tokens/s x{ab['tokens_per_s_ratio']}", highlight=False)
 
     parity_result = None
     if parity and backends["finetuned"] == "llamacpp":
@@ -159,8 +171,9 @@ def run_demo(
             name: {"letters": len(ds), "stopped_by_model": sum(d.stopped for d in ds), "looped": sum(d.looped for d in ds),
                    "tokens_per_s": round(sum(d.new_tokens for d in ds) / walls[name], 1), "seconds": round(walls[name], 1),
                    "backend": backends[name]}
-            for name, ds in (("base", base), ("finetuned", tuned))
+            for name, ds in (("base", base), ("finetuned", tuned), ("finetuned_ungated", ungated))
         },
+        "grounding": {"setting": gen.grounding, "ab": ab},
         "seconds": stage.times,
         "backend_parity": parity_result,
         "audit": {"leaks": audit["n_leaks"], "letters_checked": audit["letters_checked"]},
@@ -180,6 +193,7 @@ def run_demo(
         subtitle=f"style {style!r}, synthetic German radiation-oncology letters",
         extra=[{"title": "Training", "html": train_html}, {"title": "Leak audit", "html": audit_html(audit)},
                {"title": "Drafting", "html": drafting_html(ev["demo"]["generation"], parity_result)},
+               {"title": "Grounding: gated vs ungated", "html": grounding_ab_html(ab)},
                {"title": "Physician study", "html": study_section_html(out, study, len(deid["test"]))}],
     )
     console.print(summary_table(ev))
