@@ -325,6 +325,30 @@ def test_a_draft_cut_because_it_repeated_itself_says_so_on_the_letter_page(tmp_p
         assert "die Patientin stellt sich in 3 Monaten wieder vor." in page.locator("#letter-text").inner_text()
 
 
+def test_a_grounded_draft_shows_the_numbers_held_to_the_case(tmp_path, memorising_run, new_page, case_lines):
+    """Grounding on (the app's default): the memorising model wants '12 Gy', a dose the case does not have; the
+    gate holds it to the case, and the letter page's box says which number was held and what was written."""
+    from medletter.app.config import Settings
+    from medletter.app.main import create_app
+
+    app = create_app(Settings(db=str(tmp_path / "app.db"), run=memorising_run, max_new_tokens=48))
+    add_users(app.state.db)
+    with _served(app) as lv:
+        page = new_page()
+        login(page, lv, "doc")
+        upload(page, "cases.jsonl", case_lines)
+        page.wait_for_url(lv.url("/cases?imported=3"))
+        page.get_by_role("link", name="F-2029-000120").click()
+        page.wait_for_url(re.compile(r"/cases/\d+$"))
+        page.get_by_role("button", name="Draft letter").click()
+        page.wait_for_url(re.compile(r"/letters/\d+$"), timeout=90_000)
+        box = page.locator("#grounding")
+        assert box.is_visible()
+        said = box.inner_text()
+        assert "Numbers held to the case" in said and "wanted “12" in said, said
+        assert "12 Gy" not in page.locator("#letter-text").inner_text()
+
+
 # ---------------------------------------------------------------- escaping
 
 

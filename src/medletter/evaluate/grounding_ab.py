@@ -15,11 +15,9 @@ from html import escape
 from pathlib import Path
 
 from medletter.evaluate.facts import check_letter
+from medletter.evaluate.factcheck.model import NUMERIC_KINDS, VALUE_KINDS
 from medletter.evaluate.rouge import rouge_f1, scorer
 
-NUMERIC_KINDS = frozenset({"dose_gy", "fractions", "date", "month", "tnm", "icd10", "ctcae_grade", "interval"})
-"""Value-check kinds that are numbers the case lacks (what the gate holds to the case); 'technique' is a word."""
-VALUE_KINDS = NUMERIC_KINDS | {"technique"}
 
 
 def _tokens_per_s(drafts: list[dict]) -> float | None:

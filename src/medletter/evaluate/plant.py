@@ -23,6 +23,7 @@ import random
 import re
 
 from medletter import months as MO
+from medletter.evaluate.factcheck.model import VALUE_KINDS
 from medletter.evaluate.plant_base import Planted, _replace
 from medletter.evaluate.plant_more import (plant_drop_concurrent_dose, plant_drop_dx_date, plant_drop_grading, plant_drop_histology,
                                            plant_drop_secondary_code, plant_invented_diagnosis, plant_repeated_diagnosis)
@@ -386,5 +387,3 @@ EXPECTED_FLAGS = {
 """Flag kinds that catch each edit kind (the value check's own kind where the edit writes a value
 the case does not have)."""
 
-VALUE_KINDS = {"dose_gy", "fractions", "date", "month", "tnm", "icd10", "technique", "ctcae_grade", "interval"}
-"""Flag kinds of the value check (facts.py): what a letter states that the case has nowhere."""

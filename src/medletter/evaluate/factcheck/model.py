@@ -6,6 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+NUMERIC_KINDS = frozenset({"dose_gy", "fractions", "date", "month", "tnm", "icd10", "ctcae_grade", "interval"})
+"""Flag kinds of the value check that are numbers the case has nowhere (what grounded decoding holds to the case)."""
+VALUE_KINDS = NUMERIC_KINDS | {"technique"}
+"""Flag kinds of the value check: what a letter states that the case has nowhere. Every other kind is a binding
+flag (a value the case has, bound to the wrong thing) or a diagnosis-list flag."""
+
 
 @dataclass(frozen=True)
 class Flag:
