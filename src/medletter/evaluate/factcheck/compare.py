@@ -144,6 +144,10 @@ def date_flags(f: LetterFacts, cf: CaseFacts) -> list[Flag]:
 
     for r in f.ranges:
         x, y = dates[r.first].value, dates[r.last].value
+        if isinstance(x, dt.date) and isinstance(y, dt.date) and y < x:
+            # a range that ends before it begins ('from 25/06/2029 to 20/06/2029'): one of its dates is another event's
+            out.append(Flag(r.start, r.end, "date_event_mismatch", f"{_value_str(x)}/{_value_str(y)}"))
+            continue
         if any(_same(x, p) and _same(y, q) for p, q, _ in periods):
             K = {ci for ci, (s, e) in enumerate(cf.course_dates) if _same(x, s) and _same(y, e)}
             own = {cf.course_dates[i] for i in K}

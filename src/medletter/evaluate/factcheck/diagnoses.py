@@ -27,7 +27,7 @@ _DETAIL = re.compile(
     r"(?<![A-Za-z])(?:y|r|a|yp|yc|p|c)?T(?:is|[0-4x])|\bUICC\b|\bStadi|\bstage\b|\bFIGO\b|\bAnn Arbor\b|\bED\b|Erstdiagnos|erstdiagnost|"
     r"diagnos(?:ed|is)\b|Histo|histolog|Grading|\bG\d\b|\bGrad\b|\bgrade\b|\bWHO\b|\bER\b|\bPR\b|HER2|PD-?L1|Ki-?67|\bp16\b|IDH|MGMT|"
     r"Gleason|ISUP|\bGS\b|PSA|Seite|Side|Laterali|Lokalisation|\bZ\.\s?n\.|Zustand nach|\bs/p\b|\bstatus post\b|\bkeine\b|\bnone\b|"
-    r"\bno\b|\bICD|Rezeptor|receptor|Differenzierung|Typ\b|type\b|Befall|metasta|\bdx\b|\bOP\b|Surgery|Vorbehandl|diagnos|Nachweis|"
+    r"\bno\b|festgestellt|gesichert|\bbekannt seit|\bICD|Rezeptor|receptor|Differenzierung|Typ\b|type\b|Befall|metasta|\bdx\b|\bOP\b|Surgery|Vorbehandl|diagnos|Nachweis|"
     r"^\s*\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?\s*$|^\s*(?:bei|mit|nach|from|with|of|secondary to|due to)\b", re.I)
 
 
@@ -49,14 +49,26 @@ def _parts(text: str, a: int, b: int) -> list[tuple[int, int]]:
     """A line that lists several items ("Adipositas (E66.9), Vorhofflimmern (I48.9)", "… · …", "… (C64). Comorbidity:
     COPD (J44.9)"): its parts."""
     line = text[a:b]
-    if re.search(r"\)\s*(?:[,;·.]|\s[–-])\s*[A-ZÄÖÜa-zäöü]", line) or "·" in line or re.search(r";\s", line):
+    if (re.search(r"\)\s*(?:[,;·.|]|\s[–-]|\s(?:und|and|sowie)\s)\s*[A-ZÄÖÜa-zäöü]", line) or "·" in line
+            or re.search(r";\s|\s\|\s", line)):
         out, pos = [], 0
-        for m in re.finditer(r"(?<=\))\s*(?:[,.]|\s[–-])\s*|\s*[;·]\s*", line):
+        for m in re.finditer(r"(?<=\))\s*(?:[,.]|\s[–-]|\s(?:und|and|sowie)(?=\s))\s*|\s*[;·]\s*|\s+\|\s+", line):
             out.append((a + pos, a + m.start()))
             pos = m.end()
         out.append((a + pos, b))
-        return [(x, y) for x, y in out if text[x:y].strip()]
+        parts = [(x, y) for x, y in out if text[x:y].strip()]
+        # a code alone ("Nierenzell-Ca (NCC), C64") is the code of the part before it
+        merged: list[tuple[int, int]] = []
+        for x, y in parts:
+            if merged and _CODE_ONLY.match(text[x:y]):
+                merged[-1] = (merged[-1][0], y)
+            else:
+                merged.append((x, y))
+        return merged
     return [(a, b)]
+
+
+_CODE_ONLY = re.compile(r"^\s*\(?\s*(?:ICD(?:-10)?:?\s*)?[A-Z]\d{2}(?:\.\d{1,2})?\s*\)?[.,]?\s*$")
 
 
 _LABELLED = re.compile(r"^[ \t]*[A-ZÄÖÜ][\w./ -]{0,25}:\s+\S")

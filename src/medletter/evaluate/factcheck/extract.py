@@ -92,6 +92,23 @@ def _grade_first(lex: Lexicon, text: str, a: int, grade_hits) -> bool:
     return bool(mentions and grades) and grades[0][1] <= min(m[0] for m in mentions)
 
 
+def _term_nearby(lex: Lexicon, text: str, a: int, b: int, grade_hits) -> list:
+    """A grade whose clause names no toxicity: the one term of the parenthesis it stands in ('(dysphagia, grade 2)'),
+    or of its line when the line gives one term and this one grade ('Husten | Grad 3')."""
+    po, pc = text.rfind("(", 0, a), text.find(")", b)
+    if po >= 0 and pc >= 0 and "\n" not in text[po:pc] and ")" not in text[po:a]:
+        ms = tox_mentions(lex, text, po + 1, pc)
+        if len({frozenset(m[2]) for m in ms}) == 1:
+            return ms
+    lo, hi = text.rfind("\n", 0, a) + 1, (text.find("\n", b) + 1 or len(text) + 1) - 1
+    if hi - lo > 60:  # a short line: a table's row or a labelled line, not prose
+        return []
+    ms = tox_mentions(lex, text, lo, hi)
+    if len({frozenset(m[2]) for m in ms}) == 1 and sum(lo <= x < hi for x, _, _ in grade_hits) == 1:
+        return ms
+    return []
+
+
 def read_grades(lex: Lexicon, text: str, grade_hits, in_table=frozenset()) -> list[Grade]:
     """Each grade with the toxicity its clause names (a table's grade with its row's), or what else it is."""
     out = []
@@ -120,7 +137,7 @@ def read_grades(lex: Lexicon, text: str, grade_hits, in_table=frozenset()) -> li
             # "(Spektrum Grad I–II)", "Grad I–II: …": the range of the grades that follow
             out.append(Grade(a, b, g, gs, scope="max", g_form=False))
             continue
-        mentions = tox_mentions(lex, text, lo, hi)
+        mentions = tox_mentions(lex, text, lo, hi) or ([] if gf else _term_nearby(lex, text, a, b, grade_hits))
         if mentions:
             if _EACH.search(text[lo:hi]):
                 sa, sb = sentence_bounds(text, a)

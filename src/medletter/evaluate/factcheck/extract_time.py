@@ -19,7 +19,7 @@ CUES: list[tuple[str, str | None, str, int]] = [
     ("birth", None, r"\bgeb\.|\bgeboren\b|\bborn\b|\bDOB\b|date of birth|Geburtsdatum|\bb\.(?=\s*\d)", re.I),
     ("birth", None, r"\*", 0),
     ("diagnosis", None, r"\bED\b|\b[Dd]x(?: date)?\b", 0),
-    ("diagnosis", None, r"Erstdiagnose|erstdiagnostiziert|Erstdiagnostik|Diagnosestellung|diagnostiziert|diagnosed|first diagnos\w*|initial diagnos\w*|date of diagnosis|\bdiagnosis (?:was|is) (?:made|established|confirmed)|Diagnose wurde|\bgesichert\b|festgestellt|histologically confirmed|Erstnachweis|\bNachweis|Diagnosesicherung|Diagnosestellung|\bDiagnose(?:datum)?\b(?: (?:der|des) \w+)?\s*:", re.I),
+    ("diagnosis", None, r"Erstdiagnose|erstdiagnostiziert|Erstdiagnostik|Diagnosestellung|diagnostiziert|diagnosed|first diagnos\w*|initial diagnos\w*|date of diagnosis|\bdiagnosis (?:was|is) (?:made|established|confirmed)|Diagnose wurde|\bgesichert\b|festgestellt|histologically confirmed|Erstnachweis|\bNachweis|\bnachgewiesen\b|\bdetected\b|\bconfirmed on\b|Diagnosesicherung|Diagnosestellung|\bDiagnose(?:datum)?\b(?: (?:der|des) \w+)?\s*:", re.I),
     ("surgery", None, r"\bOP\b|\bOperation\w*|\boperiert\w*|\bResektion\w*|reseziert|\w+ektomie\b|\w+ectomy\b|\bsurgery\b|\bsurgical\w*|\bresect\w*|\bexcision\b|Exstirpation|Biopsie|biopsy|\w+skopie\b|\w+scopy\b|\bAnlage\b|placement|\bplaced\b|\binserted\b|\bStaging\b", re.I),
     ("systemic", None, r"Chemo(?!radio)\w*|\bZyklen\b|\bZyklus\b|\bcycles?\b|\bADT\b|Hormontherap\w*|endokrin\w*|endocrine|Immuntherap\w*|immunotherap\w*|Systemtherap\w*|systemic", re.I),
     ("rt", None, r"Bestrahlung\w*|bestrahlt|Strahlentherap\w*|Radiotherap\w*|Radiatio\b|radiation therapy|irradiat\w*|\bRT\b|\bRCT\b|\bCRT\b|Radiochemo\w*|chemoradio\w*|\bBoost\w*|Fraktion\w*|fraction\w*", re.I),
@@ -33,6 +33,7 @@ START_STRONG = re.compile(r"\bBeginn\w*|begonnen|\bbegann\b|\bstarted\b|\bstart\
 _END_WEAK = re.compile(r"(?:\bbis(?: zum)?|\bto|\buntil|\btill)\s*$", re.I)
 _START_WEAK = re.compile(r"(?:\bab|\bvom|\bfrom)\s*$", re.I)
 _RANGE_SEP = re.compile(r"^\s*(?:–|-|—|bis(?: zum)?|to|until|till|and)\s*$", re.I)
+_SLASH_RANGE_LABEL = re.compile(r"\b(?:Start|Beginn|von|from|Anfang)\s*/\s*(?:Ende?|bis|to|Abschluss)\b", re.I)
 CONNECTOR = re.compile(r"\b(?:und|and|sowie|plus|gefolgt|followed|anschließend|danach|then|zusätzlich|additionally|sequenziell\w*|sequential\w*)\b|\+", re.I)
 REGION_SPLIT = re.compile(CONNECTOR.pattern + r"|;", re.I)
 _CLAUSE_AFTER = re.compile(r"\b(?:und|and|sowie|plus|gefolgt|followed|anschließend|danach|then|zusätzlich|additionally)\b|\+|;|:\s", re.I)
@@ -258,6 +259,9 @@ def date_ranges(text: str, hits) -> list[tuple[int, int]]:
         if _RANGE_SEP.match(between):
             if re.match(r"^\s*and\s*$", between, re.I) and not re.search(r"(?:between|zwischen)\s*$", text[max(0, a - 12) : a], re.I):
                 continue
+            out.append((i, i + 1))
+        elif re.fullmatch(r"\s+/\s+", between) and _SLASH_RANGE_LABEL.search(text[text.rfind("\n", 0, a) + 1 : a]):
+            # "Start / End ...... 04/06/2024 / 15/07/2024": the label says the two are a range
             out.append((i, i + 1))
     return out
 

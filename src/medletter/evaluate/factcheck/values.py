@@ -57,13 +57,13 @@ def extract_doses(text: str) -> list[float]:
 def find_fractions(text: str) -> list[tuple[int, int, int]]:
     """'15 Fraktionen', '15 x' (of '15 x 2,67 Gy'), and single-fraction words ('einmalig', 'once') as 1."""
     # not a rhythm ("3 Fx/Woche", "5 fractions per week")
-    out = [(m.start(), m.end(), int(m.group(1))) for m in re.finditer(r"\b(\d{1,2})\s*(?:Fraktionen|Fraktion|fractions|fraction|Fx|fx|Sitzungen|sessions)\b(?!\s*(?:/|pro|per|je|a|each)\s*(?:Woche|week|wk)\b)", text)]
+    out = [(m.start(), m.end(), int(m.group(1))) for m in re.finditer(r"\b(\d{1,2})\s*(?:Fraktionen|Fraktion|fractions|fraction|Fx|fx|Sitzungen|sessions)\b(?!\s*(?:/|pro|per|je|a|each|in der|a)\s*(?:Woche|week|wk|Wo\.|w\b))", text)]
     out += [(m.start(1), m.end(1), int(m.group(2))) for m in re.finditer(rf"\b((\d{{1,2}})\s*[x×])\s*{NUM}\s*Gy", text)]
     # "2,67 Gy × 15", "Fraktionen: 30", "acht Sitzungen", "five fractions", "zehnmal"
     out += [(m.start(1), m.end(1), int(m.group(1))) for m in re.finditer(rf"{NUM}\s*Gy\s*[x×]\s*(\d{{1,2}})\b(?!\s*(?:Gy|[.,]\d))", text)]
     out += [(m.start(1), m.end(1), int(m.group(1))) for m in re.finditer(r"\b(?:Fraktionen|Fractions|Fx|Anzahl Fraktionen|No\. of fractions)\s*:\s*(\d{1,2})\b", text)]
     out += [(m.start(), m.end(), NUMBER_WORDS[m.group(1).lower()]) for m in re.finditer(
-        rf"\b({NUMBER_WORD_RE})\s+(?:Fraktionen|Fraktion|fractions|fraction|Sitzungen|sessions|Bestrahlungen|treatments)\b(?!\s*(?:/|pro|per|je|a|each)\s*(?:Woche|week|wk)\b)", text, re.I)]
+        rf"\b({NUMBER_WORD_RE})\s+(?:Fraktionen|Fraktion|fractions|fraction|Sitzungen|sessions|Bestrahlungen|treatments)\b(?!\s*(?:/|pro|per|je|a|each|in der|a)\s*(?:Woche|week|wk|Wo\.|w\b))", text, re.I)]
     out += [(m.start(), m.end(), NUMBER_WORDS[m.group(1).lower()]) for m in re.finditer(rf"\b({NUMBER_WORD_RE})mal\b(?!\s*(?:wöchentl|tägl|pro\b|je\b|im\b))", text, re.I)
             if re.search(r"\bGy\b", text[m.end(): m.end() + 20])]
     seen, uniq = set(), []
