@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--n", type=int, default=60, help="reference letters per style and language")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--set", dest="which", choices=("synthetic", "paraphrase", "paraphrase-extra", "paraphrase-holdout"), default="synthetic",
+    ap.add_argument("--set", dest="which", choices=("synthetic", "paraphrase", "paraphrase-extra", "paraphrase-holdout", "paraphrase-holdout2"), default="synthetic",
                     help="the synthetic corpus's reference letters, or the hand-written letters (dev or held-out part)")
     args = ap.parse_args(argv)
 
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
         records = [r for lang in ("de", "en") for style in style_names() for r in generate_corpus(args.n, seed=args.seed, lang=lang, style=style)]
         what = f"reference letters: {{}} ({args.n} per style × language, seed {args.seed})"
     else:
-        records = phrasing_set({"paraphrase": "dev", "paraphrase-extra": "extra", "paraphrase-holdout": "holdout"}[args.which])
+        records = phrasing_set({"paraphrase": "dev", "paraphrase-extra": "extra", "paraphrase-holdout": "holdout", "paraphrase-holdout2": "holdout2"}[args.which])
         what = f"hand-written letters ({args.which}): {{}}"
     res = measure(records, seed=args.seed)
     wall = time.perf_counter() - t0
