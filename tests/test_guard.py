@@ -68,3 +68,25 @@ def test_cli_installs_guard(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "NetworkBlockedError" in out.stdout and "pypi.org" in out.stdout
+
+
+def test_allowing_lets_exactly_the_named_host_through(offline):
+    """`--server URL`: the one host the user named passes while the block runs, no other, and not after.
+    Checked on the guard's decision alone: no packet is sent (192.0.2.0/24 is TEST-NET-1)."""
+    from medletter.privacy import guard
+
+    def check(host):
+        guard._check_address(socket.AF_INET, (host, 443))
+
+    with pytest.raises(NetworkBlockedError):
+        check("192.0.2.10")
+    with guard.allowing("192.0.2.10"):
+        check("192.0.2.10")
+        with pytest.raises(NetworkBlockedError, match="192.0.2.11"):
+            check("192.0.2.11")
+        with pytest.raises(NetworkBlockedError, match="huggingface.co"):
+            socket.getaddrinfo("huggingface.co", 443)
+    with pytest.raises(NetworkBlockedError):
+        check("192.0.2.10")
+    with guard.allowing("localhost"):  # loopback needs no exception and gets none
+        assert guard._allowed == {}

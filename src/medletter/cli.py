@@ -38,6 +38,9 @@ def _mount_subapps() -> None:
     from medletter.app.study_cli import study_app
 
     app.add_typer(study_app, name="study", help="Blinded physician rating studies: create, results (CSV, JSON).")
+    from medletter.export_cli import export_app
+
+    app.add_typer(export_app, name="export")
 
 
 _mount_subapps()
@@ -252,23 +255,6 @@ def generate(
         mode = drafts[0].grounding.get("mode", "gate") if drafts else "gate"
         said += f"; grounding on ({mode}): {held} numbers held to their cases"
     console.print(f"wrote {len(drafts)} letters to {out} ({tps:.1f} tokens/s overall, backend {be.name}{said})", highlight=False)
-
-
-@app.command("export")
-def export_cmd(
-    run: Annotated[Path, typer.Option("--run", help="Run folder of `medletter train`")],
-    fmt: Annotated[str, typer.Option("--format", help="hf (merged folder), gguf (merged, llama.cpp) or gguf-lora (the adapter alone)")] = "gguf",
-    quant: Annotated[str, typer.Option("--quant", help="GGUF type: f16, q8_0 or q4_k_m")] = "q8_0",
-    out: Annotated[Optional[Path], typer.Option("--out", help="Where to write (default: runs/NAME/export/)")] = None,
-) -> None:
-    """Merge the adapter into de-quantised weights and write a HF folder or a GGUF (llama.cpp's converter and quantiser)."""
-    from medletter.export import ExportError, export
-
-    try:
-        path = export(run, fmt, quant, out)
-    except (ExportError, FileNotFoundError) as e:
-        _fail(str(e))
-    console.print(f"exported {run} as {fmt}{'' if fmt != 'gguf' else ' ' + quant} -> {path}", highlight=False)
 
 
 @app.command("serve")

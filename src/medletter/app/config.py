@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from medletter.app.services.isik import DEFAULT_PATIENT_SYSTEM
 from medletter.generate.settings import GenSettings
 
 DEFAULT_DB = "medletter.db"
@@ -48,6 +49,9 @@ class Settings(BaseSettings):
     letter_template: Path | None = None
     """DOCX letterhead the department provides; None: the shipped default."""
     page_size: int = 25
+    fhir_patient_system: str = DEFAULT_PATIENT_SYSTEM
+    """The system of the hospital's patient numbers in FHIR (``subject.identifier`` of the ISiK export);
+    the default is the one of gematik's ISiK examples: set the hospital's own."""
 
     @property
     def url(self) -> str:

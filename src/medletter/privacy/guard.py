@@ -4,13 +4,19 @@
 attempt to resolve or connect to a host that is not loopback fails at once with
 :class:`NetworkBlockedError` naming the host. Loopback (127.0.0.0/8, ::1, ``localhost``) and Unix
 sockets stay allowed, so the local review app and its tests work.
+
+One exception, named by the user on the command line: :func:`allowing` lets connections to exactly
+one host through while a block runs (``medletter export fhir --server URL`` sends approved letters to
+the hospital's own FHIR server); every other host stays blocked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import socket
+from collections.abc import Iterator
 
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
@@ -38,18 +44,29 @@ class NetworkBlockedError(ConnectionError):
 
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", ""}
 _originals: dict[str, object] = {}
+_allowed: dict[str, set[str]] = {}
+"""Hosts let through by :func:`allowing`: name -> the addresses it resolved to while allowed."""
+
+
+def _normal(host: object) -> str:
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    return str(host).strip("[]").lower().split("%", 1)[0]  # an IPv6 scope (%eth0) is no part of the address
+
+
+def _is_allowed(host: object) -> bool:
+    h = _normal(host)
+    return h in _allowed or any(h in addresses for addresses in _allowed.values())
 
 
 def _is_local(host: object) -> bool:
     if host is None:
         return True
-    if isinstance(host, bytes):
-        host = host.decode("ascii", "replace")
-    h = str(host).strip("[]").lower()
+    h = _normal(host)
     if h in _LOCAL_NAMES or h.endswith(".localhost"):
         return True
     try:
-        ip = ipaddress.ip_address(h.split("%", 1)[0])
+        ip = ipaddress.ip_address(h)
     except ValueError:
         return False
     if ip.is_loopback or ip.is_unspecified:
@@ -62,7 +79,7 @@ def _check_address(family: int, address: object) -> None:
     if family == getattr(socket, "AF_UNIX", object()) or not isinstance(address, tuple):
         return
     host, port = address[0], address[1] if len(address) > 1 else None
-    if not _is_local(host):
+    if not _is_local(host) and not _is_allowed(host):
         raise NetworkBlockedError(str(host), port)
 
 
@@ -99,14 +116,41 @@ def install() -> None:
         return orig_sendto(self, data, *args)
 
     def getaddrinfo(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if not _is_local(host):
+        if _is_local(host):
+            return orig_getaddrinfo(host, port, *args, **kwargs)
+        if not _is_allowed(host):
             raise NetworkBlockedError(host.decode() if isinstance(host, bytes) else str(host), port)
-        return orig_getaddrinfo(host, port, *args, **kwargs)
+        found = orig_getaddrinfo(host, port, *args, **kwargs)
+        name = _normal(host)
+        if name in _allowed:  # the addresses of an allowed name may be connected to (only while it is allowed)
+            _allowed[name].update(_normal(sockaddr[0]) for *_, sockaddr in found)
+        return found
 
     socket.socket.connect = connect  # type: ignore[method-assign]
     socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
     socket.socket.sendto = sendto  # type: ignore[method-assign]
     socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
+def allowing(host: str) -> Iterator[None]:
+    """Let connections to exactly ``host`` (a name or an address) through while the block runs.
+
+    For a destination the user named explicitly (``--server URL``): the name, and the addresses it
+    resolves to inside the block, are allowed; nothing else is, and all of it is blocked again after.
+    """
+    name = _normal(host)
+    if not name or _is_local(name):
+        yield
+        return
+    fresh = name not in _allowed
+    if fresh:
+        _allowed[name] = set()
+    try:
+        yield
+    finally:
+        if fresh:
+            _allowed.pop(name, None)
 
 
 def uninstall() -> None:

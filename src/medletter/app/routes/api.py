@@ -95,8 +95,11 @@ def approve_letter(letter_id: int, s: DB, user: ApiUser, body: Approval | None =
 
 @router.get("/letters/{letter_id}/export")
 def export_letter(letter_id: int, s: DB, user: ApiUser, request: Request,
-                  format: Literal["docx", "pdf"] = Query(...)) -> Response:
-    data, filename, media = review.export_letter(s, user, letter_id, format, request.app.state.settings.letter_template)
+                  format: Literal["docx", "pdf", "fhir"] = Query(...)) -> Response:
+    """The approved version as DOCX, PDF or (``fhir``) an ISiK DocumentReference with the PDF inside; 409 for a draft."""
+    settings = request.app.state.settings
+    data, filename, media = review.export_letter(s, user, letter_id, format, settings.letter_template,
+                                                 patient_system=settings.fhir_patient_system)
     return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

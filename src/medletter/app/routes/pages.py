@@ -255,7 +255,9 @@ def letter_diff(request: Request, letter_id: int, s: DB, user: PageUser, a: int 
 
 @router.get("/letters/{letter_id}/export")
 def letter_export(request: Request, letter_id: int, s: DB, user: PageUser, format: str = Query(...)) -> Response:
-    data, filename, media = review.export_letter(s, user, letter_id, format, request.app.state.settings.letter_template)
+    settings = request.app.state.settings
+    data, filename, media = review.export_letter(s, user, letter_id, format, settings.letter_template,
+                                                 patient_system=settings.fhir_patient_system)
     return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

@@ -233,27 +233,66 @@ def diff_rows(old: str, new: str) -> list[tuple[str, str]]:
 EXPORT_MEDIA = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf",
+    "fhir": "application/fhir+json",  # an ISiK DocumentReference with the PDF inside (services/isik.py)
 }
 
 
-def export_letter(s: Session, who: Principal, letter_id: int, fmt: str, template=None) -> tuple[bytes, str, str]:
-    """(file bytes, file name, media type) of the approved version; refused (409) for a draft."""
-    from medletter.app.services.export import ExportMeta, to_docx, to_pdf
+def approved_letter_ids(s: Session, who: Principal) -> list[int]:
+    """The letters whose newest version is approved (the ones an export may take), oldest first."""
+    who.require(*LETTER_ROLES)
+    return list(s.scalars(select(Letter.id).where(Letter.status == "approved", Letter.approved_version == Letter.version)
+                          .order_by(Letter.id)))
+
+
+def _export_meta(s: Session, view: LetterView, version: LetterVersion):
+    from medletter.app.services.export import ExportMeta
     from medletter.textfmt import fmt_date
 
-    if fmt not in EXPORT_MEDIA:
-        raise Invalid(["format: must be docx or pdf"])
-    view, version = approved_text(s, who, letter_id)
     lt, case = view.letter, case_of(view.case_row)
     p, a, ref = case.patient, case.patient.address, case.referring_physician
     approver = s.get(User, lt.approved_by)
-    meta = ExportMeta(
+    return ExportMeta(
         case_id=case.case_id, patient_name=f"{p.first_name} {p.last_name}", patient_birth_date=fmt_date(p.birth_date, "dd.mm.yyyy", "de"),
         patient_address="\n".join(x for x in (a.street, f"{a.postcode} {a.city}".strip()) if x) if a else "",
         recipient=" ".join(x for x in (ref.title, ref.first_name, ref.last_name) if x), letter_date=fmt_date(case.letter_date, "dd.mm.yyyy", "de"),
         version=version.version, approved_by=approver.name if approver else "?",
         approved_at=lt.approved_at.strftime("%Y-%m-%d %H:%M UTC") if lt.approved_at else "",
     )
+
+
+def export_letter(s: Session, who: Principal, letter_id: int, fmt: str, template=None,
+                  patient_system: str | None = None) -> tuple[bytes, str, str]:
+    """(file bytes, file name, media type) of the approved version; refused (409) for a draft.
+
+    ``fhir``: the ISiK DocumentReference (:func:`export_fhir`) as JSON, ``DocumentReference-<id>.json``."""
+    from medletter.app.services.export import to_docx, to_pdf
+
+    if fmt not in EXPORT_MEDIA:
+        raise Invalid(["format: must be docx, pdf or fhir"])
+    if fmt == "fhir":
+        from medletter.app.services import isik
+
+        resource, _version = export_fhir(s, who, letter_id, patient_system)
+        return isik.to_json(resource), isik.filename(letter_id), EXPORT_MEDIA[fmt]
+    view, version = approved_text(s, who, letter_id)
+    meta = _export_meta(s, view, version)
     data = to_docx(version.text, meta, template) if fmt == "docx" else to_pdf(version.text, meta)
     audit.record(s, who, "letter_export", "letter", letter_id, f"version={version.version} format={fmt}")
     return data, f"letter-{letter_id}-v{version.version}.{fmt}", EXPORT_MEDIA[fmt]
+
+
+def export_fhir(s: Session, who: Principal, letter_id: int, patient_system: str | None = None) -> tuple[dict, int]:
+    """(ISiK DocumentReference with the approved version's PDF, that version); refused (409) for a draft."""
+    from medletter.app.services import isik
+    from medletter.app.services.export import to_pdf
+
+    view, version = approved_text(s, who, letter_id)
+    meta = _export_meta(s, view, version)
+    lt, case = view.letter, case_of(view.case_row)
+    doc = isik.LetterDocument(
+        letter_id=lt.id, version=version.version, lang=lt.lang or "de", letter_type=case.letter_type, letter_date=case.letter_date,
+        case_number=case.case_id, patient_number=case.patient.patient_id, approved_by=meta.approved_by,
+        approved_at=lt.approved_at or version.created_at, text=version.text)
+    resource = isik.document_reference(doc, to_pdf(version.text, meta), patient_system or isik.DEFAULT_PATIENT_SYSTEM)
+    audit.record(s, who, "letter_export", "letter", letter_id, f"version={version.version} format=fhir")
+    return resource, version.version
