@@ -303,12 +303,13 @@ def test_review_flow_import_draft_flag_edit_conflict_approve_export(live, new_pa
     assert page.url == letter_url, "a download does not navigate away"
 
 
-def test_a_draft_cut_because_it_repeated_itself_says_so_on_the_letter_page(tmp_path, looping_run, new_page, case_lines):
-    """The looping model's draft is cut (medletter.generate.loops); the physician is told the end may be missing."""
+@contextlib.contextmanager
+def _drafted(tmp_path, run, new_page, case_lines, **settings):
+    """An app with ``run``'s model served, the cases imported and F-2029-000120 drafted: the letter page."""
     from medletter.app.config import Settings
     from medletter.app.main import create_app
 
-    app = create_app(Settings(db=str(tmp_path / "app.db"), run=looping_run, max_new_tokens=200, grounding="off"))
+    app = create_app(Settings(db=str(tmp_path / "app.db"), run=run, **settings))
     add_users(app.state.db)
     with _served(app) as lv:
         page = new_page()
@@ -319,6 +320,12 @@ def test_a_draft_cut_because_it_repeated_itself_says_so_on_the_letter_page(tmp_p
         page.wait_for_url(re.compile(r"/cases/\d+$"))
         page.get_by_role("button", name="Draft letter").click()
         page.wait_for_url(re.compile(r"/letters/\d+$"), timeout=90_000)
+        yield page
+
+
+def test_a_draft_cut_because_it_repeated_itself_says_so_on_the_letter_page(tmp_path, looping_run, new_page, case_lines):
+    """The looping model's draft is cut (medletter.generate.loops); the physician is told the end may be missing."""
+    with _drafted(tmp_path, looping_run, new_page, case_lines, max_new_tokens=200, grounding="off") as page:
         notice = page.locator("#draft-end")
         assert notice.is_visible() and notice.get_attribute("role") == "alert"
         assert "cut short" in notice.inner_text() and "repeat its own text" in notice.inner_text()
@@ -328,20 +335,7 @@ def test_a_draft_cut_because_it_repeated_itself_says_so_on_the_letter_page(tmp_p
 def test_a_grounded_draft_shows_the_numbers_held_to_the_case(tmp_path, memorising_run, new_page, case_lines):
     """Grounding on (the app's default): the memorising model wants '12 Gy', a dose the case does not have; the
     gate holds it to the case, and the letter page's box says which number was held and what was written."""
-    from medletter.app.config import Settings
-    from medletter.app.main import create_app
-
-    app = create_app(Settings(db=str(tmp_path / "app.db"), run=memorising_run, max_new_tokens=48))
-    add_users(app.state.db)
-    with _served(app) as lv:
-        page = new_page()
-        login(page, lv, "doc")
-        upload(page, "cases.jsonl", case_lines)
-        page.wait_for_url(lv.url("/cases?imported=3"))
-        page.get_by_role("link", name="F-2029-000120").click()
-        page.wait_for_url(re.compile(r"/cases/\d+$"))
-        page.get_by_role("button", name="Draft letter").click()
-        page.wait_for_url(re.compile(r"/letters/\d+$"), timeout=90_000)
+    with _drafted(tmp_path, memorising_run, new_page, case_lines, max_new_tokens=48) as page:
         box = page.locator("#grounding")
         assert box.is_visible()
         said = box.inner_text()
