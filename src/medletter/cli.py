@@ -98,7 +98,7 @@ def validate(
     from medletter.jsonl import RecordsError, read_records
 
     try:
-        res = read_records(file)
+        res = read_records(file, allow_incomplete=True)
     except RecordsError as e:
         for err in e.errors:
             print(str(err))
@@ -110,7 +110,9 @@ def validate(
     if res.errors:
         console.print(f"[red]{n_bad} of {n} lines bad[/red] in {file}", highlight=False)
         raise typer.Exit(1)
-    console.print(f"[green]ok[/green]: {n} records valid in {file}", highlight=False)
+    n_inc = sum(1 for r in res.records if r.case.missing)
+    note = f" ({n_inc} incomplete: they list missing fields and cannot be drafted until completed)" if n_inc else ""
+    console.print(f"[green]ok[/green]: {n} records valid in {file}{note}", highlight=False)
 
 
 @app.command()

@@ -87,9 +87,11 @@ def validation_errors(path: str, line: int | None, exc: ValidationError) -> list
     return out
 
 
-def read_records(path: str | os.PathLike, model: type[M] = Record) -> ReadResult[M]:  # type: ignore[assignment]
+def read_records(path: str | os.PathLike, model: type[M] = Record, allow_incomplete: bool = False) -> ReadResult[M]:  # type: ignore[assignment]
     """Read and validate every line of a JSONL file. Raises nothing for bad lines; see ``errors``.
 
+    An incomplete case (one that lists fields in ``case.missing``, as ``medletter import fhir`` writes
+    it) is a bad line unless ``allow_incomplete``: nothing may train on or draft from it.
     Raises :class:`RecordsError` only for problems with the file as a whole (missing, empty).
     """
     p = str(path)
@@ -101,14 +103,22 @@ def read_records(path: str | os.PathLike, model: type[M] = Record) -> ReadResult
         raise RecordsError([LineError(p, None, "(file)", "is a directory, not a JSONL file")]) from None
     except PermissionError:
         raise RecordsError([LineError(p, None, "(file)", "permission denied")]) from None
-    return parse_records(raw, p, model)
+    return parse_records(raw, p, model, allow_incomplete=allow_incomplete)
 
 
-def parse_records(raw: bytes, name: str, model: type[M] = Record, ignore: tuple[str, ...] = ()) -> ReadResult[M]:  # type: ignore[assignment]
+def incomplete_error(path: str, line: int | None, missing: list[str]) -> LineError:
+    shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+    return LineError(path, line, "case.missing", f"the case is incomplete ({len(missing)} field(s) missing: {shown}); "
+                     "complete it first (the review app's case page, or fill them in the file)")
+
+
+def parse_records(raw: bytes, name: str, model: type[M] = Record, ignore: tuple[str, ...] = (),  # type: ignore[assignment]
+                  allow_incomplete: bool = False) -> ReadResult[M]:
     """Validate every line of JSONL bytes (a file's or an upload's, called ``name`` in errors).
 
     Top-level fields named in ``ignore`` are dropped before validation (an import of cases ignores
-    a reference letter). Raises :class:`RecordsError` only when there is no record at all.
+    a reference letter). An incomplete case is a bad line unless ``allow_incomplete``.
+    Raises :class:`RecordsError` only when there is no record at all.
     """
     p = name
     good: list[tuple[int, M]] = []
@@ -138,10 +148,17 @@ def parse_records(raw: bytes, name: str, model: type[M] = Record, ignore: tuple[
         for k in ignore:
             obj.pop(k, None)
         try:
-            good.append((lineno, model.model_validate(obj)))
+            rec = model.model_validate(obj)
         except ValidationError as e:
             errors.extend(validation_errors(p, lineno, e))
             bad[lineno] = text
+            continue
+        case = getattr(rec, "case", None)
+        if not allow_incomplete and case is not None and getattr(case, "missing", None):
+            errors.append(incomplete_error(p, lineno, case.missing))
+            bad[lineno] = text
+            continue
+        good.append((lineno, rec))
     if n_nonblank == 0:
         raise RecordsError([LineError(p, None, "(file)", "is empty: no records")])
     return ReadResult(p, good, errors, bad)

@@ -89,11 +89,12 @@ class Patient(_Model):
     last_name: NonEmpty
     sex: Sex
     birth_date: dt.date
-    address: Address
+    address: Address | None = None
+    """Required unless the case lists ``patient.address`` in ``missing`` (so for the fields below)."""
     phone: str | None = None
-    patient_id: NonEmpty
+    patient_id: NonEmpty | None = None
     case_id: NonEmpty
-    insurance_number: NonEmpty
+    insurance_number: NonEmpty | None = None
 
 
 class Physician(_Model):
@@ -110,7 +111,8 @@ class Physician(_Model):
 
 class Diagnosis(_Model):
     text: NonEmpty
-    icd10: str
+    icd10: str | None = None
+    """Required unless the case lists ``main_diagnosis.icd10`` in ``missing``."""
     laterality: Laterality = Laterality.not_applicable
     histology: str | None = None
     grading: str | None = None
@@ -120,7 +122,7 @@ class Diagnosis(_Model):
 
     @model_validator(mode="after")
     def _codes(self) -> "Diagnosis":
-        if not ICD10_RE.match(self.icd10):
+        if self.icd10 is not None and not ICD10_RE.match(self.icd10):
             raise FieldProblem("icd10", "not an ICD-10 code (expected e.g. C50.4 or C61)")
         if self.tnm is not None and self.tnm and not TNM_RE.match(self.tnm):
             raise FieldProblem("tnm", "not a TNM classification (expected e.g. pT2 pN1a cM0)")
@@ -173,34 +175,40 @@ class Interruption(_Model):
 
 
 class RadiotherapyCourse(_Model):
+    """Technique, doses, fractions and dates are required unless the case lists them in ``missing``
+    (``radiotherapy_courses.N.FIELD``): an import from a hospital system that lacks them."""
+
     target_region: NonEmpty
-    technique: Technique
+    technique: Technique | None = None
     igrt: str | None = None
     energy: str | None = None
-    dose_per_fraction_gy: float = Field(ge=0.5, le=25)
-    fractions: int = Field(ge=1, le=60)
-    total_dose_gy: float = Field(gt=0, le=120)
+    dose_per_fraction_gy: float | None = Field(default=None, ge=0.5, le=25)
+    fractions: int | None = Field(default=None, ge=1, le=60)
+    total_dose_gy: float | None = Field(default=None, gt=0, le=120)
     fractions_per_week: int = Field(default=5, ge=1, le=10)
     is_boost: bool = False
     dose_stated_as_sum: bool = False
     """True when total_dose_gy is a cumulative/equivalent dose stated explicitly (e.g. a sum over
     a course plus a boost) and therefore need not equal dose per fraction × fractions."""
     concurrent_chemotherapy: str | None = None
-    start_date: dt.date
-    end_date: dt.date
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
     interruptions: list[Interruption] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _arithmetic(self) -> "RadiotherapyCourse":
-        expected = self.dose_per_fraction_gy * self.fractions
-        if not self.dose_stated_as_sum and abs(expected - self.total_dose_gy) > DOSE_TOLERANCE_GY + 1e-9:
+        if self.dose_per_fraction_gy is None or self.fractions is None or self.total_dose_gy is None:
+            expected = None  # an incomplete course (see Case.missing): nothing to compare
+        else:
+            expected = self.dose_per_fraction_gy * self.fractions
+        if expected is not None and not self.dose_stated_as_sum and abs(expected - self.total_dose_gy) > DOSE_TOLERANCE_GY + 1e-9:
             raise FieldProblem(
                 "total_dose_gy",
                 f"{self.total_dose_gy:g} Gy does not equal dose per fraction × fractions "
                 f"({self.dose_per_fraction_gy:g} Gy × {self.fractions} = {expected:g} Gy); "
                 "set dose_stated_as_sum if the total is a stated sum",
             )
-        if self.end_date < self.start_date:
+        if self.end_date is not None and self.start_date is not None and self.end_date < self.start_date:
             raise FieldProblem("end_date", "is before start_date")
         return self
 
@@ -226,13 +234,40 @@ class FollowUpPlan(_Model):
     """The rhythm afterwards as departments write it (e.g. "every 3 months for 2 years, then every 6 months")."""
 
 
+COMPLETABLE_CASE_FIELDS = ("letter_date", "referring_physician", "treating_physicians", "follow_up")
+COMPLETABLE_PATIENT_FIELDS = ("address", "patient_id", "insurance_number")
+COMPLETABLE_COURSE_FIELDS = ("technique", "dose_per_fraction_gy", "fractions", "total_dose_gy", "start_date", "end_date")
+"""Required fields that an imported case may leave empty as long as it lists them in ``Case.missing``."""
+
+
+def _is_empty(value) -> bool:
+    return value is None or (isinstance(value, list) and not value)
+
+
+def lookup(obj, path: str):
+    """The value at a dotted field path (``radiotherapy_courses.0.fractions``); KeyError if there is none."""
+    cur = obj
+    for part in path.split("."):
+        if isinstance(cur, list):
+            if not part.isdigit() or int(part) >= len(cur):
+                raise KeyError(path)
+            cur = cur[int(part)]
+        elif isinstance(cur, BaseModel):
+            if part not in type(cur).model_fields:
+                raise KeyError(path)
+            cur = getattr(cur, part)
+        else:
+            raise KeyError(path)
+    return cur
+
+
 class Case(_Model):
     case_id: NonEmpty
-    letter_date: dt.date
+    letter_date: dt.date | None = None
     letter_type: Literal["end_of_treatment", "consultation", "follow_up"] = "end_of_treatment"
     patient: Patient
-    referring_physician: Physician
-    treating_physicians: list[Physician] = Field(min_length=1)
+    referring_physician: Physician | None = None
+    treating_physicians: list[Physician] = Field(default_factory=list)
     main_diagnosis: Diagnosis
     secondary_diagnoses: list[SecondaryDiagnosis] = Field(default_factory=list)
     prior_treatments: PriorTreatments = Field(default_factory=PriorTreatments)
@@ -240,14 +275,55 @@ class Case(_Model):
     toxicities: list[Toxicity] = Field(default_factory=list)
     findings_at_end: list[NonEmpty] = Field(default_factory=list)
     recommendations: list[NonEmpty] = Field(default_factory=list)
-    follow_up: FollowUpPlan
+    follow_up: FollowUpPlan | None = None
     entity: str | None = None
     """Tumour entity key of the synthetic generator (e.g. "breast"); informational."""
+    missing: list[NonEmpty] = Field(default_factory=list)
+    """Field paths (``letter_date``, ``radiotherapy_courses.0.fractions``) the source of the case did not
+    give: an *incomplete* case, imported from a hospital system. Its required fields listed here may be
+    empty; nothing may draft a letter for it until it is completed (the list is empty)."""
+    derived: list[NonEmpty] = Field(default_factory=list)
+    """Field paths whose value an importer computed from others (e.g. fractions = total ÷ dose per
+    fraction) rather than read; to be checked by a physician."""
+
+    @property
+    def incomplete(self) -> bool:
+        return bool(self.missing)
+
+    def empty_required(self) -> list[str]:
+        """Paths of required fields that are empty (each must be listed in ``missing``)."""
+        out = [f for f in COMPLETABLE_CASE_FIELDS if _is_empty(getattr(self, f))]
+        out += [f"patient.{f}" for f in COMPLETABLE_PATIENT_FIELDS if _is_empty(getattr(self.patient, f))]
+        if self.main_diagnosis.icd10 is None:
+            out.append("main_diagnosis.icd10")
+        for i, c in enumerate(self.radiotherapy_courses):
+            out += [f"radiotherapy_courses.{i}.{f}" for f in COMPLETABLE_COURSE_FIELDS if getattr(c, f) is None]
+        return out
+
+    @model_validator(mode="after")
+    def _complete(self) -> "Case":
+        listed = set(self.missing)
+        for path in self.empty_required():
+            if path not in listed:
+                raise FieldProblem(path, "missing")
+        for i, path in enumerate(self.missing):
+            try:
+                value = lookup(self, path)
+            except KeyError:
+                raise FieldProblem(f"missing.{i}", "names no field of the case") from None
+            if not _is_empty(value):
+                raise FieldProblem(f"missing.{i}", "names a field that has a value")
+        for i, path in enumerate(self.derived):
+            try:
+                lookup(self, path)
+            except KeyError:
+                raise FieldProblem(f"derived.{i}", "names no field of the case") from None
+        return self
 
     @model_validator(mode="after")
     def _order(self) -> "Case":
         birth = self.patient.birth_date
-        if birth >= self.letter_date:
+        if self.letter_date is not None and birth >= self.letter_date:
             raise FieldProblem("patient.birth_date", "is not before letter_date")
         dx = self.main_diagnosis.date_of_diagnosis
         if dx is not None and dx < birth:
@@ -255,17 +331,17 @@ class Case(_Model):
         for i, s in enumerate(self.prior_treatments.surgeries):
             if s.date < birth:
                 raise FieldProblem(f"prior_treatments.surgeries.{i}.date", "is before the patient's birth date")
-            if s.date > self.letter_date:
+            if self.letter_date is not None and s.date > self.letter_date:
                 raise FieldProblem(f"prior_treatments.surgeries.{i}.date", "is after letter_date")
         for i, s in enumerate(self.prior_treatments.systemic):
             if s.start_date < birth:
                 raise FieldProblem(f"prior_treatments.systemic.{i}.start_date", "is before the patient's birth date")
-            if s.start_date > self.letter_date:
+            if self.letter_date is not None and s.start_date > self.letter_date:
                 raise FieldProblem(f"prior_treatments.systemic.{i}.start_date", "is after letter_date")
         for i, c in enumerate(self.radiotherapy_courses):
-            if dx is not None and c.start_date < dx:
+            if dx is not None and c.start_date is not None and c.start_date < dx:
                 raise FieldProblem(f"radiotherapy_courses.{i}.start_date", "is before the date of diagnosis")
-            if c.end_date > self.letter_date:
+            if c.end_date is not None and self.letter_date is not None and c.end_date > self.letter_date:
                 raise FieldProblem(f"radiotherapy_courses.{i}.end_date", "is after letter_date")
         n = len(self.radiotherapy_courses)
         for i, t in enumerate(self.toxicities):
@@ -275,11 +351,11 @@ class Case(_Model):
 
     @property
     def rt_start(self) -> dt.date:
-        return min(c.start_date for c in self.radiotherapy_courses)
+        return min((c.start_date for c in self.radiotherapy_courses if c.start_date is not None), default=None)  # type: ignore[return-value]
 
     @property
     def rt_end(self) -> dt.date:
-        return max(c.end_date for c in self.radiotherapy_courses)
+        return max((c.end_date for c in self.radiotherapy_courses if c.end_date is not None), default=None)  # type: ignore[return-value]
 
 
 SectionKey = Literal[
@@ -367,9 +443,23 @@ class Letter(_Model):
         return next((s for s in self.sections if s.key == key), None)
 
 
+class FieldSource(_Model):
+    """Where one field of an imported case came from (see ``medletter import fhir``)."""
+
+    resource: str
+    """The source resource (``Procedure/rt-1``), or several joined by ``+``."""
+    element: str
+    """The element read (``extension[Gesamtdosis].valueQuantity``), or how the value was derived."""
+    derived: bool = False
+    original: dict | None = None
+    """The value as the source gave it, where it was converted (a unit, a code and its system)."""
+
+
 class Record(_Model):
     """One line of a corpus or case file."""
 
     case: Case
     letter: Letter | None = None
     split: Literal["train", "validation", "test"] | None = None
+    provenance: dict[str, FieldSource] | None = None
+    """Per field path, where an imported case's value came from (absent for cases made here)."""
