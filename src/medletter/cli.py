@@ -41,6 +41,9 @@ def _mount_subapps() -> None:
     from medletter.export_cli import export_app
 
     app.add_typer(export_app, name="export")
+    from medletter.fhir.cli import import_app
+
+    app.add_typer(import_app, name="import", help="Import cases from hospital systems: FHIR R4 (MII Onkologie, mCODE).")
 
 
 _mount_subapps()

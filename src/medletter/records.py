@@ -112,8 +112,8 @@ class Physician(_Model):
 class Diagnosis(_Model):
     text: NonEmpty
     icd10: str | None = None
-    """Required unless the case lists ``main_diagnosis.icd10`` in ``missing``."""
-    laterality: Laterality = Laterality.not_applicable
+    """Required unless the case lists ``main_diagnosis.icd10`` in ``missing`` (so is a side, below)."""
+    laterality: Laterality | None = Laterality.not_applicable
     histology: str | None = None
     grading: str | None = None
     tnm: str | None = None
@@ -178,7 +178,7 @@ class RadiotherapyCourse(_Model):
     """Technique, doses, fractions and dates are required unless the case lists them in ``missing``
     (``radiotherapy_courses.N.FIELD``): an import from a hospital system that lacks them."""
 
-    target_region: NonEmpty
+    target_region: NonEmpty | None = None
     technique: Technique | None = None
     igrt: str | None = None
     energy: str | None = None
@@ -236,7 +236,7 @@ class FollowUpPlan(_Model):
 
 COMPLETABLE_CASE_FIELDS = ("letter_date", "referring_physician", "treating_physicians", "follow_up")
 COMPLETABLE_PATIENT_FIELDS = ("address", "patient_id", "insurance_number")
-COMPLETABLE_COURSE_FIELDS = ("technique", "dose_per_fraction_gy", "fractions", "total_dose_gy", "start_date", "end_date")
+COMPLETABLE_COURSE_FIELDS = ("target_region", "technique", "dose_per_fraction_gy", "fractions", "total_dose_gy", "start_date", "end_date")
 """Required fields that an imported case may leave empty as long as it lists them in ``Case.missing``."""
 
 
@@ -294,8 +294,7 @@ class Case(_Model):
         """Paths of required fields that are empty (each must be listed in ``missing``)."""
         out = [f for f in COMPLETABLE_CASE_FIELDS if _is_empty(getattr(self, f))]
         out += [f"patient.{f}" for f in COMPLETABLE_PATIENT_FIELDS if _is_empty(getattr(self.patient, f))]
-        if self.main_diagnosis.icd10 is None:
-            out.append("main_diagnosis.icd10")
+        out += [f"main_diagnosis.{f}" for f in ("icd10", "laterality") if getattr(self.main_diagnosis, f) is None]
         for i, c in enumerate(self.radiotherapy_courses):
             out += [f"radiotherapy_courses.{i}.{f}" for f in COMPLETABLE_COURSE_FIELDS if getattr(c, f) is None]
         return out
