@@ -16,7 +16,7 @@ from medletter.app.config import Settings
 from medletter.app.db import Database
 from medletter.app.deps import LoginRequired
 from medletter.app.services.auth import LoginPolicy
-from medletter.app.services.errors import Invalid, ServiceError, StaleVersion
+from medletter.app.services.errors import Incomplete, Invalid, ServiceError, StaleVersion
 from medletter.privacy import guard
 
 log = logging.getLogger("medletter.app")
@@ -83,6 +83,8 @@ def create_app(settings: Settings | None = None, generator=None, db: Database | 
                 body = {"errors": exc.errors}
             if isinstance(exc, StaleVersion):
                 body.update(current_version=exc.current, current_text=exc.current_text)
+            if isinstance(exc, Incomplete):
+                body.update(missing=exc.missing)
             headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
             return JSONResponse(body, status_code=exc.status, headers=headers)
         return pages.error_page(request, exc)

@@ -66,8 +66,11 @@ class CaseRow(Base):
     data: Mapped[str] = mapped_column(Text)
     """The case record as JSON (``medletter.records.Case``)."""
     content_hash: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the case as imported (a completed case keeps it: importing the same file again is a no-op)."""
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    incomplete: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    """The case lists missing fields (``Case.missing``): nothing drafts it until a physician completes it."""
 
 
 class Letter(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel
@@ -11,18 +11,37 @@ from medletter.app.deps import DB, ApiUser, wake_worker
 from medletter.app.services import cases, drafting, review
 from medletter.app.services.errors import Invalid
 
+class CaseValues(BaseModel):
+    values: dict[str, Any]
+
+
 # Routes return plain dicts (no response_model): FastAPI would otherwise check each answer in a worker
 # thread while the request still holds its database transaction (see deps.get_db).
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
 
+FHIR_TYPES = ("application/fhir+json", "application/fhir+ndjson")
+
+
 @router.post("/cases", status_code=201)
 async def import_cases(request: Request, s: DB, user: ApiUser):
+    """JSONL of case records, or FHIR R4 (a Bundle as application/fhir+json, NDJSON as application/fhir+ndjson)."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype not in ("application/x-ndjson", "application/jsonl", "application/json-lines", "text/plain"):
-        raise Invalid([f"(request): Content-Type must be application/x-ndjson, not {ctype or 'missing'}"])
-    ids = cases.import_jsonl(s, user, await request.body())
-    return {"ids": ids}
+    if ctype in FHIR_TYPES:
+        ids = cases.import_fhir(s, user, await request.body(), "(request)")
+    elif ctype in ("application/x-ndjson", "application/jsonl", "application/json-lines", "text/plain"):
+        ids = cases.import_jsonl(s, user, await request.body())
+    else:
+        raise Invalid([f"(request): Content-Type must be application/x-ndjson or application/fhir+json, not {ctype or 'missing'}"])
+    rows = [cases.get_case(s, user, i, log_view=False)[1] for i in ids]
+    return {"ids": ids, "incomplete": [i for i, c in zip(ids, rows) if c.missing]}
+
+
+@router.post("/cases/{case_id}/complete")
+def complete_case(case_id: int, body: CaseValues, s: DB, user: ApiUser):
+    """Fill missing fields of an incomplete case: ``{"values": {"letter_date": "2029-05-10", ...}}``."""
+    row = cases.complete_case(s, user, case_id, body.values)
+    return cases.case_summary(row)
 
 
 @router.get("/cases")

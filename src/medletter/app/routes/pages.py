@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from medletter.app.deps import DB, LOGIN_CSRF_COOKIE, SESSION_COOKIE, FormUser, PageUser, wake_worker
-from medletter.app.services import audit, auth, cases, drafting, review
+from medletter.app.services import audit, auth, cases, completion, drafting, review
 from medletter.app.services.auth import Principal
 from medletter.app.services.errors import Forbidden, Invalid, ServiceError, StaleVersion, Unauthorized
 
@@ -65,7 +65,7 @@ def fact_label(item: str) -> str:
 
 templates.env.filters["fact_label"] = fact_label
 templates.env.filters["flag_title"] = flag_title
-templates.env.filters["de_date"] = lambda iso: dt.date.fromisoformat(iso).strftime("%d.%m.%Y")
+templates.env.filters["de_date"] = lambda iso: dt.date.fromisoformat(iso).strftime("%d.%m.%Y") if iso else "–"
 
 
 def render(request: Request, name: str, user: Principal | None = None, status_code: int = 200, **ctx) -> HTMLResponse:
@@ -152,7 +152,7 @@ def case_list(request: Request, s: DB, user: PageUser, q: str = "", page: int = 
 async def case_import(request: Request, s: DB, user: FormUser, file: Annotated[UploadFile, File()]) -> Response:
     raw = await file.read()
     try:
-        ids = cases.import_jsonl(s, user, raw)
+        ids = cases.import_upload(s, user, raw, file.filename or "(upload)")
     except Invalid as e:
         s.rollback()
         per = request.app.state.settings.page_size
@@ -164,11 +164,32 @@ async def case_import(request: Request, s: DB, user: FormUser, file: Annotated[U
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: int, s: DB, user: PageUser) -> HTMLResponse:
+    return _case_view(request, case_id, s, user)
+
+
+def _case_view(request: Request, case_id: int, s, user: Principal, status_code: int = 200, errors: list[str] | None = None,
+               given: dict[str, str] | None = None) -> HTMLResponse:
     row, case = cases.get_case(s, user, case_id)
     letters = review.letters_for_case(s, user, case_id) if user.role == "physician" else []
     jobs = drafting.jobs_for_case(s, user, case_id) if user.role == "physician" else []
-    return render(request, "case.html", user, row=row, case=case, letters=letters, jobs=jobs,
-                  drafting_enabled=request.app.state.generator is not None)
+    return render(request, "case.html", user, status_code=status_code, row=row, case=case, letters=letters, jobs=jobs,
+                  drafting_enabled=request.app.state.generator is not None,
+                  completion=completion.form(case.missing, given), completion_errors=errors or [])
+
+
+@router.post("/cases/{case_id}/complete", response_class=HTMLResponse)
+async def case_complete(request: Request, case_id: int, s: DB, user: FormUser) -> Response:
+    posted = {k: v for k, v in (await request.form()).items() if isinstance(v, str) and k != "csrf_token"}
+    _row, case = cases.get_case(s, user, case_id, log_view=False)
+    vals = completion.values(case.missing, posted)
+    try:
+        if not vals:
+            raise Invalid(["(form): fill in at least one missing field (every required input of it)"])
+        cases.complete_case(s, user, case_id, vals)
+    except Invalid as e:
+        s.rollback()
+        return _case_view(request, case_id, s, user, status_code=422, errors=e.errors, given=posted)
+    return RedirectResponse(f"/cases/{case_id}?completed={len(vals)}", status_code=303)
 
 
 @router.post("/cases/{case_id}/drafts")

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from medletter.app.models import CaseRow, Job, utcnow
 from medletter.app.services import audit
 from medletter.app.services.auth import Principal
-from medletter.app.services.errors import Conflict, NotFound
+from medletter.app.services.errors import Conflict, Incomplete, NotFound
 from medletter.app.services.review import create_letter, draft_end
 from medletter.generate import Draft
 from medletter.generate.settings import GenSettings
@@ -89,8 +89,13 @@ class RunGenerator(Generator):
 
 def queue_draft(s: Session, who: Principal, case_id: int) -> Job:
     who.require(*DRAFT_ROLES)
-    if s.get(CaseRow, case_id) is None:
+    row = s.get(CaseRow, case_id)
+    if row is None:
         raise NotFound(f"no case {case_id}")
+    if row.incomplete:
+        missing = Case.model_validate_json(row.data).missing
+        if missing:
+            raise Incomplete(case_id, missing)
     job = Job(case_id=case_id, requested_by=who.id, status="queued")
     s.add(job)
     s.flush()
@@ -222,6 +227,8 @@ class Worker:
 
         t0 = time.perf_counter()
         try:
+            if case.missing:  # queued before a change? never draft from an incomplete case
+                raise RuntimeError(f"the case is incomplete ({len(case.missing)} field(s) missing); complete it first")
             d = self.gen.draft(case, on_token=on_token)
             text = d.text
             if not text.strip():

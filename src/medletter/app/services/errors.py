@@ -23,6 +23,15 @@ class Conflict(ServiceError):
     status = 409
 
 
+class Incomplete(Conflict):
+    """A case that lists missing fields cannot be drafted; ``missing`` names them (field paths, no values)."""
+
+    def __init__(self, case_id: int, missing: list[str]):
+        super().__init__(f"case {case_id} is incomplete: {len(missing)} field(s) missing ({', '.join(missing[:6])}"
+                         f"{' …' if len(missing) > 6 else ''}); complete it before drafting")
+        self.missing = missing
+
+
 class StaleVersion(Conflict):
     """A save based on a version that is no longer the newest; nothing was written."""
 
