@@ -18,7 +18,7 @@ from medletter.records import Record
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "fhir"
 sys.path.insert(0, str(ROOT / "tools"))
-import fhir_testdata as W  # noqa: E402
+import fhir_testdata as W
 
 # the fields each profile carries (everything else is missing, derived or a schema default, and reported)
 COMMON = ["case_id", "patient.first_name", "patient.last_name", "patient.sex", "patient.birth_date", "patient.address",

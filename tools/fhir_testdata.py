@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from medletter.fhir import codes as C  # noqa: E402
-from medletter.records import Case  # noqa: E402
+from medletter.fhir import codes as C
+from medletter.records import Case
 
 SEED, N_CASES = 29, 60
 ENTITIES_MII = ("breast", "prostate", "head_neck", "rectum", "nsclc", "cervix", "brain_mets", "glioblastoma")

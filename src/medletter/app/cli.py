@@ -105,7 +105,7 @@ def serve(
     db: DbOption = DEFAULT_DB,
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default; put a TLS proxy in front for a network)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
-    import_cases: Annotated[Optional[Path], typer.Option("--import-cases", help="Import this JSONL file of cases at start (all or nothing; cases imported before are kept)")] = None,
+    import_cases: Annotated[Optional[Path], typer.Option("--import-cases", help="Import this file of cases at start: JSONL, or a FHIR R4 Bundle/NDJSON (all or nothing; cases imported before are kept)")] = None,
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Longest draft in tokens")] = GenSettings.max_new_tokens,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="Serve pages only; a worker elsewhere drafts (PostgreSQL)")] = False,
     letter_template: Annotated[Optional[Path], typer.Option("--letter-template", help="The department's DOCX letterhead")] = None,
@@ -142,7 +142,7 @@ def serve(
             _fail(f"{import_cases}: {e.strerror}")
         try:
             with app.state.db.session() as s:
-                ids = cases.import_jsonl(s, Principal.system(), raw)
+                ids = cases.import_upload(s, Principal.system(), raw, str(import_cases))
         except Invalid as e:
             for err in e.errors:
                 print(f"{import_cases}:{err}", file=sys.stderr)

@@ -11,7 +11,6 @@ from decimal import Decimal
 from medletter.fhir import codes as C
 from medletter.fhir.read import Index, Res
 
-
 # ---------------------------------------------------------------- small helpers over the R4B models
 
 

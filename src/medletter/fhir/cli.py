@@ -21,9 +21,8 @@ def import_fhir(
     report: Annotated[Path | None, typer.Option("--report", help="Write a report: .md for Markdown, else JSON")] = None,
 ) -> None:
     """Map FHIR R4 radiotherapy data to case records; incomplete cases list what they miss (see --report)."""
-    from medletter.fhir.importer import PROFILES, import_index
+    from medletter.fhir.importer import PROFILES, import_index, write_report
     from medletter.fhir.importer import report as make_report
-    from medletter.fhir.importer import write_report
     from medletter.fhir.read import FhirInputError, read_index
     from medletter.jsonl import write_jsonl
 

@@ -7,8 +7,20 @@ from __future__ import annotations
 import re
 
 from medletter.fhir import codes as C
-from medletter.fhir.build import (Builder, Unmapped, as_date, coding_in, codings, ext, ext_ending, exts, original_cc,
-                                  original_code, period, text_of)
+from medletter.fhir.build import (
+    Builder,
+    Unmapped,
+    as_date,
+    coding_in,
+    codings,
+    ext,
+    ext_ending,
+    exts,
+    original_cc,
+    original_code,
+    period,
+    text_of,
+)
 from medletter.fhir.read import Res
 from medletter.records import ICD10_RE, TNM_RE
 

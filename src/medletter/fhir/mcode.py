@@ -11,7 +11,16 @@ has one modality/technique and it is not ambiguous which volume it treated.
 from __future__ import annotations
 
 from medletter.fhir import codes as C
-from medletter.fhir.build import Builder, Unmapped, coding_in, exts, original_code, period, quantity_gy, text_of
+from medletter.fhir.build import (
+    Builder,
+    Unmapped,
+    coding_in,
+    exts,
+    original_code,
+    period,
+    quantity_gy,
+    text_of,
+)
 from medletter.fhir.clinical import systemic_name, systemic_part_of
 from medletter.fhir.read import Res
 

@@ -12,7 +12,16 @@ technique coding the source adds (mCODE's value set); else it is missing.
 from __future__ import annotations
 
 from medletter.fhir import codes as C
-from medletter.fhir.build import Builder, Unmapped, coding_in, codings, ext, original_code, period, quantity_gy, text_of
+from medletter.fhir.build import (
+    Builder,
+    Unmapped,
+    coding_in,
+    codings,
+    ext,
+    original_code,
+    period,
+    quantity_gy,
+)
 from medletter.fhir.clinical import systemic_name, systemic_part_of
 from medletter.fhir.read import Res
 

@@ -71,6 +71,7 @@ class Index:
     by_key: dict[str, Res] = field(default_factory=dict)
 
     def add(self, r: Res) -> None:
+        """Add a resource; the same ``Type/id`` twice (a bundle and an export of it) resolves to the first."""
         self.resources.append(r)
         self.by_type[r.type].append(r)
         if r.id:
@@ -190,8 +191,6 @@ def parse_bytes(raw: bytes, name: str) -> tuple[list[Res], list[Problem]]:
         try:
             item = json.loads(line)
         except json.JSONDecodeError as e:
-            if lineno == 1 and text.lstrip().startswith("{") and "\n" in text.strip():
-                pass
             problems.append(Problem(name, f"line {lineno}", "(json)", f"invalid JSON: {e.msg} at column {e.colno}"))
             continue
         if not isinstance(item, dict):
@@ -235,13 +234,6 @@ def read_index(paths: list[Path] | Path, raw: dict[str, bytes] | None = None) ->
         problems += probs
         for r in rs:
             idx.add(r)
-    seen: dict[str, str] = {}
-    for r in idx.resources:
-        if r.id:
-            key = r.ref
-            if key in seen and seen[key] != r.source:
-                pass  # the same resource in two files (a bundle and an export): the first one is used
-            seen.setdefault(key, r.source)
     if problems:
         raise FhirInputError(problems)
     return idx
