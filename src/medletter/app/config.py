@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -48,6 +49,9 @@ class Settings(BaseSettings):
     letter_template: Path | None = None
     """DOCX letterhead the department provides; None: the shipped default."""
     page_size: int = 25
+    ui_lang: Literal["de", "en"] = "de"
+    """Language of the pages for users who chose none, and of the login page (``medletter app --lang``).
+    Not the letters' language: that is the run's (``lang``)."""
 
     @property
     def url(self) -> str:
