@@ -18,7 +18,7 @@ LLAMA_CMAKE := $(shell bash tools/llama-cpu.sh cmake $(LLAMA_CPU))
 LLAMA_WHEELS := $(HOME)/.cache/medletter/wheels/llama-cpp-python-$(LLAMA_CPP_PYTHON)-$(LLAMA_CPU)
 LLAMA_STAMP := $(VENV)/.llama-cpp-$(LLAMA_CPP_PYTHON)-$(LLAMA_CPU)
 
-.PHONY: all env llama llama-wheel sysdeps jemalloc deid-model demo holdout compare test test-slow bench clean
+.PHONY: all env llama llama-wheel sysdeps jemalloc deid-model demo holdout compare test test-slow bench messages clean
 
 all: test
 
@@ -91,6 +91,16 @@ test-slow: $(STAMP) jemalloc
 
 bench: $(STAMP) $(LLAMA_STAMP)
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b; done
+
+# The review app's texts: extract them from the code and the templates (babel.cfg) and bring both catalogues
+# (src/medletter/app/locale/{de,en}) up to date; then translate the new entries (tests/app/test_i18n.py
+# fails while one is missing). The app compiles the catalogues in memory when it starts: no .mo files.
+LOCALE := src/medletter/app/locale
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k Msg --no-location --sort-output --omit-header -o $(LOCALE)/messages.pot src/medletter/app
+	@for l in de en; do $(VENV)/bin/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -l $$l \
+	    --ignore-obsolete --width 120 || exit 1; done
+	@rm -f $(LOCALE)/messages.pot
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

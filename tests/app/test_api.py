@@ -196,4 +196,4 @@ def test_a_grounded_draft_says_which_numbers_were_held(tmp_path, memorising_run,
 
         assert login(client, "doc", PASSWORD).status_code == 303
         page = client.get(f"/letters/{job['letter_id']}").text
-        assert 'id="grounding"' in page and "wanted “12" in page
+        assert 'id="grounding"' in page and "wollte „12" in page

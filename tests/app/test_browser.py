@@ -8,6 +8,8 @@ that variable is set, else into the test's tmp folder, so ordinary runs never to
     MEDLETTER_SCREENSHOTS=docs/screenshots .venv/bin/python -m pytest -q tests/app/test_browser.py
 
 Without Chromium at /usr/bin/chromium (Playwright's own browser download is not used) the tests skip.
+The pages are German, the app's default (so are the screenshots); tests/app/test_browser_german.py walks
+every page for English left on them, and shows a user who chose English.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ VIEWPORT = {"width": 1280, "height": 900}
 FIXED = "40,05 Gy"
 XSS_SCRIPT = "<script>window.__xss=1</script>"
 XSS_ATTR = '"><img src=x onerror="window.__xss=2">'
+BUTTONS = {"de": {"login": "Anmelden", "import": "Importieren"}, "en": {"login": "Log in", "import": "Import"}}
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (needed for the browser tests)")
 
@@ -177,7 +180,7 @@ def login(page, live: Live, user: str, lands_on: str = "/cases", screenshot: Pat
         page.screenshot(path=str(screenshot), full_page=True)
         page.fill("input[name=password]", PASSWORD)
     with page.expect_navigation():  # POST /login, 303, GET lands_on (one navigation, redirects included)
-        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("button", name=BUTTONS[_lang(page)]["login"]).click()
     assert page.url == live.url(lands_on), (
         f"{user} did not land on {lands_on} but on {_path(page.url)}: {page.locator('main').inner_text()!r}")
 
@@ -185,7 +188,11 @@ def login(page, live: Live, user: str, lands_on: str = "/cases", screenshot: Pat
 def upload(page, name: str, text: str) -> None:
     page.locator("input[type=file][name=file]").set_input_files(
         {"name": name, "mimeType": "application/x-ndjson", "buffer": text.encode()})
-    page.get_by_role("button", name="Import").click()
+    page.get_by_role("button", name=BUTTONS[_lang(page)]["import"]).click()
+
+
+def _lang(page) -> str:
+    return page.locator("html").get_attribute("lang")
 
 
 def _path(url: str) -> str:
@@ -200,15 +207,15 @@ def test_review_flow_import_draft_flag_edit_conflict_approve_export(live, new_pa
 
     # 1. log in as a physician
     login(page, live, "doc", screenshot=shots / "login.png")
-    assert page.get_by_text("doc · physician").is_visible()
+    assert page.get_by_text("doc · Ärztin/Arzt").is_visible()
 
     # 2. import the JSONL file through the form
     jsonl = tmp_path / "cases.jsonl"
     jsonl.write_text(case_lines, encoding="utf-8")
     page.locator("input[type=file][name=file]").set_input_files(str(jsonl))
-    page.get_by_role("button", name="Import").click()
+    page.get_by_role("button", name="Importieren").click()
     page.wait_for_url(live.url("/cases?imported=3"))
-    assert page.get_by_role("status").inner_text() == "3 case(s) imported."
+    assert page.get_by_role("status").inner_text() == "3 Fälle importiert."
     rows = page.locator("table.list tbody tr")
     assert rows.count() == 3
     patients = sorted(rows.locator("td:nth-child(2)").all_inner_texts())
@@ -216,8 +223,8 @@ def test_review_flow_import_draft_flag_edit_conflict_approve_export(live, new_pa
     page.screenshot(path=str(shots / "cases.png"), full_page=True)
 
     # 3. search by last name, open the case: the structured case is shown
-    page.get_by_label("Search cases").fill("Albers")
-    page.get_by_role("button", name="Search").click()
+    page.get_by_label("Fälle durchsuchen").fill("Albers")
+    page.get_by_role("button", name="Suchen").click()
     page.wait_for_url(re.compile(r"/cases\?q=Albers$"))
     assert sorted(rows.locator("td:nth-child(2)").all_inner_texts()) == ["Albers, Beate", "Albers, Beate"]
     assert "Berger" not in page.locator("table.list").inner_text()
@@ -225,17 +232,17 @@ def test_review_flow_import_draft_flag_edit_conflict_approve_export(live, new_pa
     page.wait_for_url(re.compile(r"/cases/\d+$"))
     assert page.locator("h1").inner_text().startswith("Albers, Beate")
     kv = page.locator("dl.kv")
-    assert kv.locator("dt:text-is('Diagnosis') + dd").inner_text() == "Invasiv-duktales Mammakarzinom links"
+    assert kv.locator("dt:text-is('Diagnose') + dd").inner_text() == "Invasiv-duktales Mammakarzinom links"
     assert kv.locator("dt:text-is('ICD-10') + dd").inner_text() == "C50.4"
     assert kv.locator("dt:text-is('TNM') + dd").inner_text().startswith("pT1c pN0 cM0")
     course = page.locator("table.list tbody tr").first
     cells = course.locator("td").all_inner_texts()
-    assert cells[0] == "Restbrust links" and cells[2] == "2.67 Gy" and cells[3] == "15" and cells[4] == "40.05 Gy", cells
+    assert cells[0] == "Restbrust links" and cells[2] == "2,67 Gy" and cells[3] == "15" and cells[4] == "40,05 Gy", cells
     assert cells[5].startswith("01.03.2029 – 21.03.2029"), cells
     page.screenshot(path=str(shots / "case.png"), full_page=True)
 
     # 4. draft: the job page refreshes itself until the browser lands on the letter
-    page.get_by_role("button", name="Draft letter").click()
+    page.get_by_role("button", name="Brief entwerfen").click()
     page.wait_for_url(re.compile(r"/(jobs|letters)/\d+$"))
     page.wait_for_url(re.compile(r"/letters/\d+$"), timeout=90_000)
     letter_url = page.url
@@ -246,7 +253,7 @@ def test_review_flow_import_draft_flag_edit_conflict_approve_export(live, new_pa
     assert marks.count() == 1
     assert marks.inner_text() == "12 Gy"
     assert marks.get_attribute("data-kind") == "dose_gy"
-    assert page.locator("#letter-status").inner_text() == "draft"
+    assert page.locator("#letter-status").inner_text() == "Entwurf"
     assert page.locator("#draft-end").count() == 0, "the model ended this letter itself: no notice"
     page.screenshot(path=str(shots / "letter-flagged.png"), full_page=True)
 
@@ -260,9 +267,9 @@ def test_review_flow_import_draft_flag_edit_conflict_approve_export(live, new_pa
     assert "12 Gy" in original
     fixed = original.replace("12 Gy", FIXED)
     page.locator("textarea[name=text]").fill(fixed)
-    page.get_by_role("button", name="Save as version 2").click()
+    page.get_by_role("button", name="Als Version 2 speichern").click()
     page.wait_for_url(f"{letter_url}?saved=2")
-    assert page.get_by_role("status").inner_text() == "Saved as version 2."
+    assert page.get_by_role("status").inner_text() == "Als Version 2 gespeichert."
     assert page.locator("mark.unsupported").count() == 0
     assert FIXED in page.locator("#letter-text").inner_text()
     assert page.locator("textarea[name=text]").input_value() == fixed
@@ -271,10 +278,10 @@ def test_review_flow_import_draft_flag_edit_conflict_approve_export(live, new_pa
     stale = page2.locator("textarea[name=text]").input_value().replace("12 Gy", "12 Gy (doc2 was here)")
     page2.locator("textarea[name=text]").fill(stale)
     with page2.expect_response(lambda r: r.request.method == "POST" and _path(r.url) == f"/letters/{letter_id}") as info:
-        page2.get_by_role("button", name="Save as version 2").click()
+        page2.get_by_role("button", name="Als Version 2 speichern").click()
     assert info.value.status == 409
     page2.wait_for_load_state()
-    assert page2.locator("h1").inner_text() == "Not saved: the letter has changed"
+    assert page2.locator("h1").inner_text() == "Nicht gespeichert: Der Brief wurde inzwischen geändert"
     assert page2.locator("#your-text").inner_text() == stale
     assert page2.locator("#current-text").inner_text() == fixed
     page2.screenshot(path=str(shots / "conflict.png"), full_page=True)
@@ -282,14 +289,14 @@ def test_review_flow_import_draft_flag_edit_conflict_approve_export(live, new_pa
     assert status == 200 and body["version"] == 2 and body["text"] == fixed and body["status"] == "draft"
 
     # 8. approve version 2, export DOCX and PDF
-    page.get_by_role("button", name="Approve version 2").click()
+    page.get_by_role("button", name="Version 2 freigeben").click()
     page.wait_for_url(letter_url)
-    assert page.locator("#letter-status").inner_text() == "approved"
-    assert page.locator("p.approved").inner_text().startswith("Approved (version 2)")
+    assert page.locator("#letter-status").inner_text() == "freigegeben"
+    assert page.locator("p.approved").inner_text().startswith("Freigegeben (Version 2)")
     page.screenshot(path=str(shots / "letter-approved.png"), full_page=True)
 
     with page.expect_download() as dl:
-        page.get_by_role("link", name="Export DOCX").click()
+        page.get_by_role("link", name="DOCX exportieren").click()
     assert dl.value.suggested_filename.endswith(".docx")
     d = docx.Document(io.BytesIO(Path(dl.value.path()).read_bytes()))
     text = "\n".join([p.text for p in d.paragraphs]
@@ -297,7 +304,7 @@ def test_review_flow_import_draft_flag_edit_conflict_approve_export(live, new_pa
     assert FIXED in text and "Albers" in text and "12 Gy" not in text
 
     with page.expect_download() as dl:
-        page.get_by_role("link", name="Export PDF").click()
+        page.get_by_role("link", name="PDF exportieren").click()
     assert dl.value.suggested_filename.endswith(".pdf")
     assert Path(dl.value.path()).read_bytes().startswith(b"%PDF")
     assert page.url == letter_url, "a download does not navigate away"
@@ -318,7 +325,7 @@ def _drafted(tmp_path, run, new_page, case_lines, **settings):
         page.wait_for_url(lv.url("/cases?imported=3"))
         page.get_by_role("link", name="F-2029-000120").click()
         page.wait_for_url(re.compile(r"/cases/\d+$"))
-        page.get_by_role("button", name="Draft letter").click()
+        page.get_by_role("button", name="Brief entwerfen").click()
         page.wait_for_url(re.compile(r"/letters/\d+$"), timeout=90_000)
         yield page
 
@@ -328,7 +335,7 @@ def test_a_draft_cut_because_it_repeated_itself_says_so_on_the_letter_page(tmp_p
     with _drafted(tmp_path, looping_run, new_page, case_lines, max_new_tokens=200, grounding="off") as page:
         notice = page.locator("#draft-end")
         assert notice.is_visible() and notice.get_attribute("role") == "alert"
-        assert "cut short" in notice.inner_text() and "repeat its own text" in notice.inner_text()
+        assert "abgebrochen" in notice.inner_text() and "seinen eigenen Text zu wiederholen" in notice.inner_text()
         assert "die Patientin stellt sich in 3 Monaten wieder vor." in page.locator("#letter-text").inner_text()
 
 
@@ -339,7 +346,7 @@ def test_a_grounded_draft_shows_the_numbers_held_to_the_case(tmp_path, memorisin
         box = page.locator("#grounding")
         assert box.is_visible()
         said = box.inner_text()
-        assert "Numbers held to the case" in said and "wanted “12" in said, said
+        assert "An den Fall gebundene Zahlen" in said and "wollte „12" in said, said
         assert "12 Gy" not in page.locator("#letter-text").inner_text()
 
 
@@ -373,12 +380,12 @@ def test_markup_in_case_data_is_shown_as_text_not_run(live, new_page, case_lines
         page.goto(live.url("/cases"))
         page.get_by_role("link", name=case_id).click()
         page.wait_for_url(re.compile(r"/cases/\d+$"))
-        assert page.locator("dl.kv dt:text-is('Diagnosis') + dd").inner_text() == payload
+        assert page.locator("dl.kv dt:text-is('Diagnose') + dd").inner_text() == payload
         assert page.get_by_text(payload, exact=True).is_visible()
         harmless()
         # and the search box echoes a query as text, too
         page.goto(live.url("/cases?q=") + urllib.parse.quote(XSS_ATTR, safe=""))
-        assert page.get_by_label("Search cases").input_value() == XSS_ATTR
+        assert page.get_by_label("Fälle durchsuchen").input_value() == XSS_ATTR
         harmless()
 
 
@@ -391,12 +398,12 @@ def test_rater_lands_on_rater_page_and_cannot_see_cases(live, new_page, case_lin
     case_id = body["ids"][0]
     page = new_page()
     login(page, live, "rita", lands_on="/rater")
-    assert page.locator("h1").inner_text() == "Rating studies"
-    assert page.get_by_role("link", name="Cases").count() == 0
+    assert page.locator("h1").inner_text() == "Bewertungsstudien"
+    assert page.get_by_role("link", name="Fälle").count() == 0
     for path in ("/cases", f"/cases/{case_id}", "/cases?q=Albers"):
         r = page.goto(live.url(path))
         assert r.status == 403, path
-        assert page.locator("h1").inner_text() == "Not allowed", path
+        assert page.locator("h1").inner_text() == "Nicht erlaubt", path
         html = page.content()
         for secret in ("Albers", "Berger", "Beate", "P-77881", "F-2029-00012", "Mammakarzinom"):
             assert secret not in html, (path, secret)
@@ -428,13 +435,13 @@ def test_logout_ends_the_session(live, new_page):
     login(page, live, "doc")
     old = [c for c in page.context.cookies() if c["name"] == "medletter_session"]
     assert len(old) == 1
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Abmelden").click()
     page.wait_for_url(re.compile(r"/login\?message="))
-    assert page.get_by_role("alert").inner_text() == "You are logged out."
+    assert page.get_by_role("alert").inner_text() == "Sie sind abgemeldet."
     assert not [c for c in page.context.cookies() if c["name"] == "medletter_session"]
     page.goto(live.url("/cases"))
     assert _path(page.url) == "/login?next=%2Fcases"
-    assert page.get_by_role("button", name="Log in").is_visible()
+    assert page.get_by_role("button", name="Anmelden").is_visible()
 
     # the old cookie is dead on the server, too (not only deleted in this browser)
     replay = new_page()
@@ -491,18 +498,18 @@ def test_rating_study_admin_creates_rater_completes_admin_reads_results(live_pla
     admin.locator("input[name=reference]").check()
     admin.locator("select[name=raters]").select_option(["rita", "rolf"])
     with admin.expect_navigation():
-        admin.get_by_role("button", name="Create study").click()
+        admin.get_by_role("button", name="Studie anlegen").click()
     assert re.search(r"/admin/studies/\d+$", admin.url), admin.content()[:3000]
     sid = int(admin.url.rsplit("/", 1)[1])
 
     rater = new_page()
     login(rater, live, "rita", lands_on="/rater")
     assert "browserstudy" in rater.locator("main").inner_text()
-    rater.get_by_role("link", name="Start").click()
+    rater.get_by_role("link", name="Beginnen").click()
     seen_cases = []
     for n in range(6):
         rater.wait_for_url(live.url(f"/rater/studies/{sid}"))
-        assert f"letter {n + 1} of 6" in rater.locator(".crumbs").inner_text()
+        assert f"Brief {n + 1} von 6" in rater.locator(".crumbs").inner_text()
         html = rater.content()
         for word in ("alphasys", "betasys", "reference"):
             assert word not in html.lower()
@@ -511,21 +518,21 @@ def test_rating_study_admin_creates_rater_completes_admin_reads_results(live_pla
         seen_cases.append(rater.locator("section.case").inner_text())
         if n == 0:
             # submitting without every answer is refused by the browser (required radios): nothing is stored
-            rater.get_by_role("button", name="Save rating and go on").click()
-            assert "letter 1 of 6" in rater.locator(".crumbs").inner_text()
+            rater.get_by_role("button", name="Bewertung speichern und weiter").click()
+            assert "Brief 1 von 6" in rater.locator(".crumbs").inner_text()
             rater.screenshot(path=str(shots / "rating.png"), full_page=True)
         for fs in rater.locator("fieldset.dim").all():
             radios = fs.locator("input[type=radio]")  # four points per dimension; yes/no for "would sign"
             radios.nth((2 if n % 2 else 3) if radios.count() == 4 else 0).check()
         rater.locator("textarea[name=comment]").fill(f"Kommentar {n}")
         with rater.expect_navigation():
-            rater.get_by_role("button", name="Save rating and go on").click()
+            rater.get_by_role("button", name="Bewertung speichern und weiter").click()
         if n == 2:  # pause, and come back later
             rater.get_by_role("link", name="Pause").click()
-            assert "3 of 6" in rater.locator("main").inner_text()
-            rater.get_by_role("link", name="Continue").click()
+            assert "3 von 6" in rater.locator("main").inner_text()
+            rater.get_by_role("link", name="Fortsetzen").click()
     rater.wait_for_url(live.url(f"/rater/studies/{sid}"))
-    assert "You have rated every letter" in rater.locator("main").inner_text()
+    assert "Sie haben jeden Brief bewertet" in rater.locator("main").inner_text()
     assert all(a != b for a, b in zip(seen_cases, seen_cases[1:]))  # never one case twice in a row
 
     # the second rater, through the API
@@ -540,12 +547,12 @@ def test_rating_study_admin_creates_rater_completes_admin_reads_results(live_pla
 
     admin.goto(live.url(f"/admin/studies/{sid}"))
     text = admin.locator("main").inner_text()
-    assert "12 ratings of 6 letters" in text and "Krippendorff's α (ordinal)" in text
+    assert "12 Bewertungen von 6 Briefen" in text and "Krippendorffs α (ordinal)" in text
     assert admin.locator("svg.chart").count() == 10
     for name in ("alphasys", "betasys", "reference"):
         assert name in text
     admin.screenshot(path=str(shots / "study-results.png"), full_page=True)
     with admin.expect_download() as dl:
-        admin.get_by_role("link", name="Export all ratings (CSV)").click()
+        admin.get_by_role("link", name="Alle Bewertungen exportieren (CSV)").click()
     rows = Path(dl.value.path()).read_text(encoding="utf-8").splitlines()
     assert len(rows) == 13 and "Kommentar 0" in "\n".join(rows)

@@ -67,7 +67,7 @@ def test_app_command_serves_on_loopback_and_imports_cases(tmp_path, case_lines):
     cases.write_text(case_lines, encoding="utf-8")
     port = _free_port()
     exe = Path(sys.executable).parent / "medletter"
-    proc = subprocess.Popen([str(exe), "app", "--db", str(db), "--port", str(port), "--import-cases", str(cases)],
+    proc = subprocess.Popen([str(exe), "app", "--db", str(db), "--port", str(port), "--import-cases", str(cases), "--lang", "en"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.time() + 60
@@ -80,7 +80,7 @@ def test_app_command_serves_on_loopback_and_imports_cases(tmp_path, case_lines):
                 time.sleep(0.3)
         else:
             raise AssertionError("the app did not start")
-        assert r.status_code == 200 and "Log in" in r.text
+        assert r.status_code == 200 and "Log in" in r.text and '<html lang="en">' in r.text  # --lang en
         assert r.headers["x-frame-options"] == "DENY"
     finally:
         proc.terminate()

@@ -206,9 +206,9 @@ def test_admin_page(env):
     r = admin.get("/admin/stats")
     assert r.status_code == 200
     page = r.text
-    assert 'href="/admin/stats"' in page and "3 approved letter(s)" in page
+    assert 'href="/admin/stats"' in page and "3 freigegebene Briefe" in page
     assert "<svg" in page and page.count("<polyline") == 2 and "2026-W48" in page and "2026-W49" in page
-    assert "96.7 %" in page and "radiotherapy" in page and "total_dose_gy" in page
+    assert "96,7\u00a0%" in page and "Strahlentherapie" in page and "Gesamtdosis (Gy)" in page  # German: the default
     assert "style=" not in page and "<style" not in page and "<script" not in page  # the CSP allows neither
-    _no_letter_text(page)
+    _no_letter_text(page.replace("<td>Strahlentherapie</td>", ""))  # the section's German name is a label, not letter text
     assert TestClient(app).get("/admin/stats", follow_redirects=False).status_code == 303  # to the login page

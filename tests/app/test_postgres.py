@@ -207,3 +207,26 @@ def test_two_web_processes_on_postgres_lose_no_update(pg_url, memorising_run, ca
         except subprocess.TimeoutExpired:
             proc.kill()
         db.dispose()
+
+
+def test_the_users_language_on_postgres(pg_url):
+    """Migration 0006 (users.lang) on PostgreSQL: the schema matches the models; a user's language is kept."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from medletter.app.db import Base, Database
+    from medletter.app.services import auth
+
+    db = Database(pg_url)
+    _clean(db)
+    with db.engine.connect() as c:
+        assert compare_metadata(MigrationContext.configure(c), Base.metadata) == []
+    with db.session() as s:
+        auth.add_user(s, "dr_en", "physician", "correct horse battery", lang="en")
+        auth.add_user(s, "dr_x", "physician", "correct horse battery")
+    with db.session() as s:
+        assert [(u.name, u.lang) for u in auth.list_users(s)] == [("dr_en", "en"), ("dr_x", None)]
+        auth.set_lang(s, "dr_x", "de")
+    with db.session() as s:
+        assert auth.get_user(s, "dr_x").lang == "de"
+    db.dispose()

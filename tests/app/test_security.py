@@ -78,9 +78,17 @@ def test_every_state_change_needs_the_csrf_token(plain_app):
         assert s.query(Job).count() == 0
     # with the token it works
     assert client.post(f"/cases/{case_id}/drafts", data={"csrf_token": csrf_of(client)}, follow_redirects=False).status_code == 303
+    for path, data in (("/settings", {"lang": "en"}), ("/admin/users/doc/lang", {"lang": "en"})):
+        assert client.post(path, data=data).status_code == 403, path
+        assert client.post(path, data={**data, "csrf_token": "forged"}).status_code == 403, path
     admin = TestClient(plain_app)
     login(admin, "root")
     assert admin.post("/admin/users", data={"name": "x1", "role": "rater", "password": PASSWORD}).status_code == 403
+    assert admin.post("/admin/users/doc/lang", data={"lang": "en"}).status_code == 403
+    with plain_app.state.db.session() as s:
+        from medletter.app.models import User
+
+        assert s.query(User).filter_by(name="doc").one().lang is None, "no language was set without the token"
 
 
 def test_pages_escape_what_they_show(plain_app):
@@ -131,7 +139,7 @@ def test_lockout_after_repeated_failures_and_session_expiry(plain_app):
     client = TestClient(plain_app)
     for _ in range(3):
         r = login(client, "doc", "wrong password!")
-        assert r.status_code == 401 and "wrong user name or password" in r.text
+        assert r.status_code == 401 and "falscher Benutzername oder falsches Passwort" in r.text
     assert login(client, "doc").status_code == 401, "locked: even the right password is refused"
     with plain_app.state.db.session() as s:
         u = s.query(User).filter_by(name="doc").one()
@@ -146,7 +154,7 @@ def test_lockout_after_repeated_failures_and_session_expiry(plain_app):
     assert r.status_code == 303 and r.headers["location"].startswith("/login"), "an idle session expires"
     # unknown users get the same answer
     r = login(TestClient(plain_app), "nobody")
-    assert r.status_code == 401 and "wrong user name or password" in r.text
+    assert r.status_code == 401 and "falscher Benutzername oder falsches Passwort" in r.text
 
 
 def test_roles_on_pages(plain_app):

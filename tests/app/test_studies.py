@@ -304,7 +304,7 @@ def test_admin_pages_results_csv_and_roles(env, study_files):
     login("rita")
     assert client.get(f"/admin/studies/{sid}").status_code == 403
     home = client.get("/rater")
-    assert "s1" in home.text and "done" in home.text
+    assert "s1" in home.text and "fertig" in home.text
     for word in (*SYSTEMS, "reference"):
         assert word not in home.text
 

@@ -17,6 +17,7 @@ users_app = typer.Typer(no_args_is_help=True, help="Users of the review app: add
 DbOption = Annotated[str, typer.Option("--db", envvar="MEDLETTER_DB",
                                        help="SQLite file (created with mode 0600) or SQLAlchemy URL (postgresql://…)")]
 DEFAULT_DB = "medletter.db"
+_LANGS = ("de", "en")  # medletter.app.i18n.LANGS (not imported here: the CLI starts without the app's modules)
 
 
 def _database(db: str):
@@ -44,17 +45,20 @@ def users_add(
     name: Annotated[str, typer.Argument(help="Login name")],
     role: Annotated[str, typer.Option("--role", help="physician | rater | admin")],
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input")] = False,
+    lang: Annotated[Optional[str], typer.Option("--lang", help="The user's language of the pages and the API's texts: de | en (default: the app's, medletter app --lang)")] = None,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Add a user; the password is asked for (or read from stdin) and stored as an Argon2 hash."""
     from medletter.app.services import auth
     from medletter.app.services.errors import ServiceError
 
+    if lang is not None and lang not in _LANGS:
+        _fail(f"--lang must be one of {', '.join(_LANGS)}", 2)
     password = _read_password(password_stdin)
     database = _database(db)
     try:
         with database.session() as s:
-            auth.add_user(s, name, role, password)
+            auth.add_user(s, name, role, password, lang=lang)
     except ServiceError as e:
         _fail(str(e))
     console.print(f"added {role} {name!r}", highlight=False)
@@ -90,14 +94,32 @@ def users_disable(name: Annotated[str, typer.Argument(help="Login name")], db: D
     console.print(f"disabled {name!r}", highlight=False)
 
 
+@users_app.command("lang")
+def users_lang(name: Annotated[str, typer.Argument(help="Login name")],
+               lang: Annotated[str, typer.Argument(help="de | en | default (the app's, medletter app --lang)")],
+               db: DbOption = DEFAULT_DB) -> None:
+    """Set a user's language: of the pages, and of the API's texts for them (the rating instrument)."""
+    from medletter.app.services import auth
+    from medletter.app.services.errors import ServiceError
+
+    if lang not in (*_LANGS, "default"):
+        _fail(f"LANG must be one of {', '.join(_LANGS)} or default", 2)
+    try:
+        with _database(db).session() as s:
+            auth.set_lang(s, name, None if lang == "default" else lang)
+    except ServiceError as e:
+        _fail(str(e))
+    console.print(f"{name!r}: language {lang}", highlight=False)
+
+
 @users_app.command("list")
 def users_list(db: DbOption = DEFAULT_DB) -> None:
-    """List the users with role and state."""
+    """List the users with role, state and language ("default": the app's)."""
     from medletter.app.services import auth
 
     with _database(db).session() as s:
         for u in auth.list_users(s):
-            print(f"{u.name}\t{u.role}\t{'disabled' if u.disabled else 'active'}")
+            print(f"{u.name}\t{u.role}\t{'disabled' if u.disabled else 'active'}\t{u.lang or 'default'}")
 
 
 def serve(
@@ -114,6 +136,7 @@ def serve(
     model: Annotated[Optional[str], typer.Option("--model", help="Model or adapter name on the server (--backend openai)")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Web processes (PostgreSQL for more than one; the drafting worker runs once, in the main process)")] = 1,
     grounding: Annotated[str, typer.Option("--grounding", help="on: drafts write only numbers their case backs; off: the model writes freely")] = GenSettings.grounding,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the pages for users who chose none (de | en); each user can choose their own under Settings. Not the letters' language: that is the run's")] = "de",
 ) -> None:
     """The review app: physicians draft, check against the case, correct, approve and export letters."""
     import uvicorn
@@ -132,8 +155,10 @@ def serve(
         _fail("--backend must be hf, llamacpp or openai", 2)
     if grounding not in ("on", "off"):
         _fail("--grounding must be on or off", 2)
+    if lang not in _LANGS:
+        _fail(f"--lang must be one of {', '.join(_LANGS)}", 2)
     settings = Settings(db=db, run=run, max_new_tokens=max_new_tokens, worker=not no_worker, letter_template=letter_template,
-                        backend=backend, endpoint=endpoint, model=model, grounding=grounding)
+                        backend=backend, endpoint=endpoint, model=model, grounding=grounding, ui_lang=lang)
     app = create_app(settings)
     if import_cases is not None:
         try:
@@ -171,7 +196,8 @@ def _serve_workers(settings, app, host: str, port: int, workers: int) -> None:
         console.print("[yellow]note:[/yellow] several processes on one SQLite file serialise their writes; use PostgreSQL "
                       "(--db postgresql://…) for many users", highlight=False)
     env = {"MEDLETTER_DB": settings.url, "MEDLETTER_MAX_NEW_TOKENS": str(settings.max_new_tokens),
-           "MEDLETTER_BACKEND": settings.backend, "MEDLETTER_WORKER": "false", "MEDLETTER_GROUNDING": settings.grounding}
+           "MEDLETTER_BACKEND": settings.backend, "MEDLETTER_WORKER": "false", "MEDLETTER_GROUNDING": settings.grounding,
+           "MEDLETTER_UI_LANG": settings.ui_lang}
     for key, value in (("MEDLETTER_RUN", settings.run), ("MEDLETTER_ENDPOINT", settings.endpoint), ("MEDLETTER_MODEL", settings.model),
                        ("MEDLETTER_LETTER_TEMPLATE", settings.letter_template)):
         if value is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     fhir_patient_system: str = DEFAULT_PATIENT_SYSTEM
     """The system of the hospital's patient numbers in FHIR (``subject.identifier`` of the ISiK export);
     the default is the one of gematik's ISiK examples: set the hospital's own."""
+    ui_lang: Literal["de", "en"] = "de"
+    """Language of the pages for users who chose none, and of the login page (``medletter app --lang``).
+    Not the letters' language: that is the run's (``lang``)."""
 
     @property
     def url(self) -> str:

@@ -33,6 +33,8 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    lang: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    """Language of the pages (and of the API's prose) for this user: "de" or "en"; None: the app's default."""
 
 
 class ApiToken(Base):

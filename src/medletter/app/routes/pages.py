@@ -14,69 +14,45 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from medletter.app import i18n, labels
 from medletter.app.deps import DB, LOGIN_CSRF_COOKIE, SESSION_COOKIE, FormUser, PageUser, wake_worker
+from medletter.app.i18n import Msg, N_
+from medletter.app.labels import fact_label, flag_title  # noqa: F401  (the pages' wording of the fact check)
 from medletter.app.services import audit, auth, cases, completion, drafting, review
 from medletter.app.services.auth import Principal
 from medletter.app.services.errors import Forbidden, Invalid, ServiceError, StaleVersion, Unauthorized
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 HOME = {"physician": "/cases", "admin": "/cases", "rater": "/rater"}
-_FACT_LABELS = {
-    "icd10": "ICD-10", "tnm": "TNM", "target_region": "target", "technique": "technique",
-    "dose_per_fraction_gy": "dose per fraction (Gy)", "fractions": "fractions", "total_dose_gy": "total dose (Gy)",
-    "start_date": "start", "end_date": "end", "ctcae_grade": "CTCAE grade", "follow_up.first_visit_weeks": "first follow-up (weeks)",
-    "histology": "histology", "grading": "grading", "date_of_diagnosis": "date of first diagnosis",
-    "concurrent_systemic": "concurrent systemic therapy", "secondary_diagnosis": "secondary diagnosis",
-}
-# why a statement is highlighted: values the case lacks, or values bound to the wrong thing
-_FLAG_REASONS = {
-    "grade_mismatch": "a CTCAE grade the case gives another toxicity (or none)",
-    "grading_mismatch": "a tumour grading that is not the case's",
-    "date_event_mismatch": "a date the case has, but for another event",
-    "dose_arithmetic": "dose per fraction × fractions does not give the total dose",
-    "dose_course_mismatch": "dose figures that belong to another course",
-    "laterality_mismatch": "the wrong side for this target",
-    "tnm_mismatch": "a TNM component that is not the diagnosis'",
-    "invalid_code": "looks like a code but is not a valid one",
-    "code_mismatch": "a valid code that belongs to something else in the case",
-}
 
 
-def flag_title(flag: dict) -> str:
-    reason = _FLAG_REASONS.get(flag.get("kind", ""))
-    if reason:
-        return f"Check: {reason} ({flag.get('value', '')})"
-    return f"Not backed by the case: {flag.get('kind', '').replace('_gy', '').replace('_', ' ')} {flag.get('value', '')}"
+def _templates(lang: str) -> Jinja2Templates:
+    env = i18n.jinja_env(TEMPLATES_DIR, lang)
+    labels.install(env, lang)
+    return Jinja2Templates(env=env)
 
 
-def fact_label(item: str) -> str:
-    """'course1.total_dose_gy=40.05' -> 'Course 1: total dose (Gy) 40.05' (the missing-facts list)."""
-    key, _, value = item.partition("=")
-    prefix = ""
-    if key.startswith("course") and "." in key:
-        course, key = key.split(".", 1)
-        prefix = f"Course {course[len('course'):]}: "
-    if key == "ctcae_grade" and ":" in value:
-        term, _, grade = value.rpartition(":")
-        return f"{term}: CTCAE grade {grade}"
-    return f"{prefix}{_FACT_LABELS.get(key, key)} {value}"
+templates = {lang: _templates(lang) for lang in i18n.LANGS}
+"""One Jinja2 environment per language (each with its catalogue installed: no state shared between requests)."""
 
 
-templates.env.filters["fact_label"] = fact_label
-templates.env.filters["flag_title"] = flag_title
-templates.env.filters["de_date"] = lambda iso: dt.date.fromisoformat(iso).strftime("%d.%m.%Y") if iso else "–"
+def ui_lang(request: Request, user: Principal | None = None) -> str:
+    """The language of the page: the user's, else the app's default (``medletter app --lang``)."""
+    lang = getattr(user, "lang", None)
+    return lang if lang in i18n.LANGS else request.app.state.settings.ui_lang
 
 
 def render(request: Request, name: str, user: Principal | None = None, status_code: int = 200, **ctx) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, {"user": user, **ctx}, status_code=status_code)
+    """The page ``name`` in the user's language (``lang`` in the template: ``<html lang>``)."""
+    return templates[ui_lang(request, user)].TemplateResponse(request, name, {"user": user, **ctx}, status_code=status_code)
 
 
 def error_page(request: Request, exc: ServiceError) -> HTMLResponse:
     if isinstance(exc, StaleVersion):
         return render(request, "conflict.html", getattr(request.state, "user", None), status_code=409, conflict=exc)
-    errors = exc.errors if isinstance(exc, Invalid) else [str(exc)]
-    return render(request, "error.html", getattr(request.state, "user", None), status_code=exc.status, errors=errors,
+    user = getattr(request.state, "user", None)
+    return render(request, "error.html", user, status_code=exc.status, errors=exc.texts(ui_lang(request, user)),
                   status=exc.status)
 
 
@@ -102,6 +78,8 @@ def home(user: PageUser) -> RedirectResponse:
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str | None = None, message: str | None = None) -> HTMLResponse:
     token = secrets.token_urlsafe(32)
+    # a message the app sent here ("You are logged out.") is shown translated; any other text as it is
+    message = i18n.gettext(ui_lang(request), message) if message else None
     resp = render(request, "login.html", None, csrf_token=token, next=next or "", message=message)
     resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request), path="/login")
     return resp
@@ -112,13 +90,14 @@ def login(request: Request, s: DB, username: Annotated[str, Form()] = "", passwo
           csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "") -> Response:
     cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not csrf_token or not cookie_token or not secrets.compare_digest(csrf_token, cookie_token):
-        raise Forbidden("missing or wrong CSRF token; reload the login page and try again")
+        raise Forbidden(Msg("missing or wrong CSRF token; reload the login page and try again"))
     try:
         session_cookie, user = auth.login(s, username.strip(), password, request.app.state.policy)
     except Unauthorized as e:
         s.commit()  # keep the failure count and the audit event
         token = secrets.token_urlsafe(32)
-        resp = render(request, "login.html", None, status_code=401, csrf_token=token, next=next, message=str(e))
+        resp = render(request, "login.html", None, status_code=401, csrf_token=token, next=next,
+                      message=e.texts(ui_lang(request))[0])
         resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request), path="/login")
         return resp
     resp = RedirectResponse(_safe_next(next, user.role), status_code=303)
@@ -132,7 +111,7 @@ def login(request: Request, s: DB, username: Annotated[str, Form()] = "", passwo
 @router.post("/logout")
 def logout(s: DB, user: FormUser) -> Response:
     auth.logout(s, user)
-    resp = RedirectResponse("/login?message=" + quote("You are logged out."), status_code=303)
+    resp = RedirectResponse("/login?message=" + quote(N_("You are logged out.")), status_code=303)  # translated on display
     resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp
 
@@ -157,7 +136,7 @@ async def case_import(request: Request, s: DB, user: FormUser, file: Annotated[U
         s.rollback()
         per = request.app.state.settings.page_size
         rows, total = cases.list_cases(s, user, "", 1, per)
-        return render(request, "cases.html", user, status_code=422, import_errors=e.errors, filename=file.filename,
+        return render(request, "cases.html", user, status_code=422, import_errors=e.texts(ui_lang(request, user)), filename=file.filename,
                       cases=[cases.case_summary(r) for r in rows], q="", page=1, pages=max(1, -(-total // per)), total=total)
     return RedirectResponse(f"/cases?imported={len(ids)}", status_code=303)
 
@@ -184,11 +163,11 @@ async def case_complete(request: Request, case_id: int, s: DB, user: FormUser) -
     vals = completion.values(case.missing, posted)
     try:
         if not vals:
-            raise Invalid(["(form): fill in at least one missing field (every required input of it)"])
+            raise Invalid([Msg("(form): fill in at least one missing field (every required input of it)")])
         cases.complete_case(s, user, case_id, vals)
     except Invalid as e:
         s.rollback()
-        return _case_view(request, case_id, s, user, status_code=422, errors=e.errors, given=posted)
+        return _case_view(request, case_id, s, user, status_code=422, errors=e.texts(ui_lang(request, user)), given=posted)
     return RedirectResponse(f"/cases/{case_id}?completed={len(vals)}", status_code=303)
 
 
@@ -204,7 +183,8 @@ def job_page(request: Request, job_id: int, s: DB, user: PageUser) -> Response:
     job = drafting.get_job(s, user, job_id)
     if job.status == "done" and job.letter_id:
         return RedirectResponse(f"/letters/{job.letter_id}", status_code=303)
-    return render(request, "job.html", user, job=job, ahead=drafting.queue_position(s, job),
+    return render(request, "job.html", user, job=job, error=i18n.translate(drafting.job_error(job), ui_lang(request, user)),
+                  ahead=drafting.queue_position(s, job),
                   max_tokens=request.app.state.settings.max_new_tokens)
 
 
@@ -288,14 +268,15 @@ def letter_export(request: Request, letter_id: int, s: DB, user: PageUser, forma
 @router.get("/admin/users", response_class=HTMLResponse)
 def users_page(request: Request, s: DB, user: PageUser) -> HTMLResponse:
     user.require("admin")
-    return render(request, "users.html", user, users=auth.list_users(s), now=dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    return render(request, "users.html", user, users=auth.list_users(s), now=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                  langs=i18n.LANG_NAMES, default_lang=request.app.state.settings.ui_lang)
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
 def users_add(request: Request, s: DB, user: FormUser, name: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "",
-              password: Annotated[str, Form()] = "") -> Response:
+              password: Annotated[str, Form()] = "", lang: Annotated[str, Form()] = "") -> Response:
     user.require("admin")
-    auth.add_user(s, name, role, password, actor=user.name)
+    auth.add_user(s, name, role, password, actor=user.name, lang=lang or None)
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -303,7 +284,7 @@ def users_add(request: Request, s: DB, user: FormUser, name: Annotated[str, Form
 def users_disable(s: DB, user: FormUser, name: str) -> Response:
     user.require("admin")
     if name == user.name:
-        raise Invalid(["name: you cannot disable your own account"])
+        raise Invalid([Msg("name: you cannot disable your own account")])
     auth.set_disabled(s, name, True, actor=user.name)
     return RedirectResponse("/admin/users", status_code=303)
 
@@ -316,9 +297,31 @@ def audit_page(request: Request, s: DB, user: PageUser, who: str = "", action: s
         d0 = dt.datetime.fromisoformat(since) if since else None
         d1 = dt.datetime.fromisoformat(until) + dt.timedelta(days=1) if until else None
     except ValueError:
-        raise Invalid(["since/until: dates as YYYY-MM-DD"]) from None
+        raise Invalid([Msg("since/until: dates as YYYY-MM-DD")]) from None
     per = 50
     rows, total = audit.events(s, who or None, action or None, object_type or None, object_id or None, d0, d1, page, per)
     return render(request, "audit.html", user, rows=rows, total=total, page=page, pages=max(1, -(-total // per)),
                   f={"who": who, "action": action, "object_type": object_type, "object_id": object_id, "since": since, "until": until},
                   actions=audit.actions(s))
+
+
+@router.post("/admin/users/{name}/lang")
+def users_lang(s: DB, user: FormUser, name: str, lang: Annotated[str, Form()] = "") -> Response:
+    user.require("admin")
+    auth.set_lang(s, name, lang or None, actor=user.name)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+# ---------------------------------------------------------------- every user's own settings
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(request: Request, user: PageUser, saved: int = 0) -> HTMLResponse:
+    return render(request, "settings.html", user, langs=i18n.LANG_NAMES, default_lang=request.app.state.settings.ui_lang,
+                  saved=bool(saved))
+
+
+@router.post("/settings")
+def settings_save(s: DB, user: FormUser, lang: Annotated[str, Form()] = "") -> Response:
+    auth.set_lang(s, user.name, lang or None, actor=user.name)
+    return RedirectResponse("/settings?saved=1", status_code=303)

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from medletter.app.deps import DB, PageUser
-from medletter.app.routes.pages import render
+from medletter.app.i18n import Msg, format_percent
+from medletter.app.routes.pages import render, ui_lang
 from medletter.app.services import effort
 
 router = APIRouter(include_in_schema=False)
@@ -51,15 +52,15 @@ class Chart:
         return self.height - self.bottom
 
 
-def share_chart(weeks: list[dict], max_labels: int = 8) -> Chart:
-    """Mean share of draft words kept per ISO week, one line per model/run."""
+def share_chart(weeks: list[dict], max_labels: int = 8, lang: str = "en") -> Chart:
+    """Mean share of draft words kept per ISO week, one line per model/run; its words in ``lang``."""
     c = Chart()
     names = sorted({w["week"] for w in weeks})
     span_x, span_y = c.plot_right - c.left, c.plot_bottom - c.top
     xs = {n: c.left + (span_x * i / (len(names) - 1) if len(names) > 1 else span_x / 2) for i, n in enumerate(names)}
     step = max(1, -(-len(names) // max_labels))
     c.x_labels = [(xs[n], n) for n in names[::step]]
-    c.y_ticks = [(c.top + span_y * (1 - v), f"{v:.0%}") for v in (0, 0.25, 0.5, 0.75, 1)]
+    c.y_ticks = [(c.top + span_y * (1 - v), format_percent(v, lang, 0)) for v in (0, 0.25, 0.5, 0.75, 1)]
     by_model: dict[str, Series] = {}
     for w in weeks:
         if w["share_kept_mean"] is None:
@@ -67,7 +68,8 @@ def share_chart(weeks: list[dict], max_labels: int = 8) -> Chart:
         if w["model"] not in by_model:
             by_model[w["model"]] = Series(w["model"], PALETTE[len(by_model) % len(PALETTE)])
         y = c.top + span_y * (1 - w["share_kept_mean"])
-        tip = f"{w['model']} {w['week']}: {w['share_kept_mean']:.1%} kept, {w['letters']} letter(s)"
+        tip = Msg("%(model)s %(week)s: %(share)s kept, %(letters)s letter(s)", model=w["model"], week=w["week"],
+                  share=format_percent(w["share_kept_mean"], lang), letters=w["letters"]).localize(lang)
         by_model[w["model"]].points.append((xs[w["week"]], y, tip))
     c.series = list(by_model.values())
     return c
@@ -77,4 +79,4 @@ def share_chart(weeks: list[dict], max_labels: int = 8) -> Chart:
 def stats_page(request: Request, s: DB, user: PageUser) -> HTMLResponse:
     user.require("admin")
     rep = effort.report(s, user)
-    return render(request, "stats.html", user, rep=rep, chart=share_chart(rep["weeks"]))
+    return render(request, "stats.html", user, rep=rep, chart=share_chart(rep["weeks"], lang=ui_lang(request, user)))

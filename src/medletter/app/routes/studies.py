@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile as StarletteUpload  # what request.form() gives
 
 from medletter.app.deps import DB, ApiUser, FormUser, PageUser
-from medletter.app.routes.pages import render
-from medletter.app.services import studies, study_stats
+from medletter.app.i18n import Msg
+from medletter.app.routes.pages import render, ui_lang
+from medletter.app.services import instrument, studies, study_stats
 from medletter.app.services.auth import Principal
 from medletter.app.services.errors import Invalid
 
@@ -44,11 +45,11 @@ def api_studies(s: DB, user: RaterUser):
 
 
 @api_router.get("/studies/{study_id}/next")
-def api_next(study_id: int, s: DB, user: RaterUser):
+def api_next(request: Request, study_id: int, s: DB, user: RaterUser):
     nxt = studies.next_item(s, user, study_id)
     if nxt is None:
         return Response(status_code=204)
-    return nxt.to_api()
+    return nxt.to_api(ui_lang(request, user))  # the instrument in the rater's language
 
 
 @api_router.post("/studies/{study_id}/ratings", status_code=201)
@@ -74,11 +75,10 @@ def _rating_page(request: Request, s: DB, user: Principal, study_id: int, errors
     st = studies.get_study(s, study_id)
     if nxt is None:
         return render(request, "rate_done.html", user, study=st)
-    inst = json.loads(st.instrument)
+    lang = ui_lang(request, user)
     return render(request, "rate.html", user, status_code=status_code, study=st, nxt=nxt,
-                  case=Case.model_validate_json(nxt.item.case_data), dims=inst["dimensions"],
-                  would_sign=inst.get("would_sign") or "Would you sign this letter after your edits?",
-                  errors=errors or [], entered=entered or {})
+                  case=Case.model_validate_json(nxt.item.case_data), dims=studies.dimensions(st, lang),
+                  would_sign=instrument.would_sign(st, lang), errors=errors or [], entered=entered or {})
 
 
 @router.get("/rater/studies/{study_id}", response_class=HTMLResponse)
@@ -95,12 +95,12 @@ async def rate_submit(request: Request, study_id: int, s: DB, user: FormUser) ->
     ws = form.get("would_sign")
     try:
         if ws not in ("yes", "no"):
-            raise Invalid(["would_sign: answer yes or no"])
+            raise Invalid([Msg("would_sign: answer yes or no")])
         studies.submit_rating(s, user, study_id, str(form.get("item_id") or ""), scores,
                               str(form.get("comment") or ""), ws == "yes")
     except Invalid as e:
         s.rollback()
-        return _rating_page(request, s, user, study_id, errors=e.errors, entered=entered, status_code=422)
+        return _rating_page(request, s, user, study_id, errors=e.texts(ui_lang(request, user)), entered=entered, status_code=422)
     return RedirectResponse(f"/rater/studies/{study_id}", status_code=303)
 
 
@@ -124,7 +124,7 @@ async def _read(f: StarletteUpload | None, field: str) -> bytes | None:
         return None
     raw = await f.read(MAX_UPLOAD + 1)
     if len(raw) > MAX_UPLOAD:
-        raise Invalid([f"{field}: larger than {MAX_UPLOAD // (1024 * 1024)} MB"])
+        raise Invalid([Msg("%(field)s: larger than %(mb)s MB", field=field, mb=MAX_UPLOAD // (1024 * 1024))])
     return raw
 
 
@@ -139,17 +139,17 @@ async def admin_create(request: Request, s: DB, user: FormUser, name: Annotated[
     try:
         raw_cases = await _read(cases_file, "cases_file")
         if raw_cases is None:
-            raise Invalid(["cases_file: choose the case file (JSONL)"])
+            raise Invalid([Msg("cases_file: choose the case file (JSONL)")])
         systems = []
         for i in range(1, 7):
             sname = str(form.get(f"system_name_{i}") or "").strip()
             sfile = form.get(f"system_file_{i}")
             raw = await _read(sfile, f"system_file_{i}") if isinstance(sfile, StarletteUpload) else None
             if sname and raw is None:
-                raise Invalid([f"system_file_{i}: choose the letters file of system '{sname}'"])
+                raise Invalid([Msg("%(field)s: choose the letters file of system '%(system)s'", field=f"system_file_{i}", system=sname)])
             if raw is not None:
                 if not sname:
-                    raise Invalid([f"system_name_{i}: name the system of {sfile.filename}"])
+                    raise Invalid([Msg("%(field)s: name the system of %(file)s", field=f"system_name_{i}", file=sfile.filename)])
                 systems.append(studies.SystemFile(sname, raw, sfile.filename))
         inst = None
         raw_inst = await _read(instrument_file, "instrument_file")
@@ -157,11 +157,11 @@ async def admin_create(request: Request, s: DB, user: FormUser, name: Annotated[
             try:
                 inst = json.loads(raw_inst)
             except (json.JSONDecodeError, UnicodeDecodeError):
-                raise Invalid([f"{instrument_file.filename}: not valid JSON"]) from None
+                raise Invalid([Msg("%(file)s: not valid JSON", file=instrument_file.filename)]) from None
         k = None
         if per_item.strip():
             if not per_item.strip().isdigit():
-                raise Invalid(["per_item: a whole number"])
+                raise Invalid([Msg("per_item: a whole number")])
             k = int(per_item)
         st = studies.create_study(s, user, name=name, cases_raw=raw_cases, cases_name=cases_file.filename or "cases",
                                   systems=systems, reference=bool(reference), raters=raters, per_item=k, instrument=inst)
@@ -169,7 +169,7 @@ async def admin_create(request: Request, s: DB, user: FormUser, name: Annotated[
         s.rollback()
         return render(request, "studies.html", user, status_code=422, studies=studies.studies_for(s, user),
                       raters=_active_raters(s),
-                      errors=e.errors, study_name=name)
+                      errors=e.texts(ui_lang(request, user)), study_name=name)
     return RedirectResponse(f"/admin/studies/{st.id}", status_code=303)
 
 
@@ -177,9 +177,10 @@ async def admin_create(request: Request, s: DB, user: FormUser, name: Annotated[
 def admin_results(request: Request, study_id: int, s: DB, user: PageUser) -> HTMLResponse:
     user.require("admin")
     st = studies.get_study(s, study_id)
-    res = study_stats.results(s, st)
+    lang = ui_lang(request, user)
+    res = study_stats.results(s, st, lang=lang)
     return render(request, "study_results.html", user, study=st, res=res, progress=studies.progress(s, study_id),
-                  charts={d["key"]: study_stats.chart_svg(res, d["key"]) for d in res["dimensions"]})
+                  charts={d["key"]: study_stats.chart_svg(res, d["key"], lang) for d in res["dimensions"]})
 
 
 @router.get("/admin/studies/{study_id}/ratings.csv")

@@ -16,6 +16,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from medletter.app.i18n import LANGS, Msg, join
+from medletter.app.labels import ROLES as ROLE_LABELS
 from medletter.app.models import ROLES, ApiToken, User, WebSession, utcnow
 from medletter.app.services import audit
 from medletter.app.services.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
@@ -37,6 +39,8 @@ class Principal:
     role: str
     session_id: str | None = None
     csrf_token: str | None = None
+    lang: str | None = None
+    """The user's language (``users.lang``); None: the app's default."""
 
     @classmethod
     def system(cls, role: str = "admin") -> "Principal":
@@ -44,7 +48,12 @@ class Principal:
 
     def require(self, *roles: str) -> None:
         if self.role not in roles:
-            raise Forbidden(f"a {self.role} may not do this (needs: {', '.join(roles)})")
+            raise Forbidden(Msg("a %(role)s may not do this (needs: %(roles)s)", role=_role(self.role),
+                                roles=join(_role(r) for r in roles)))
+
+
+def _role(role: str) -> Msg | str:
+    return Msg(ROLE_LABELS[role]) if role in ROLE_LABELS else role
 
 
 def _sha(value: str) -> str:
@@ -52,7 +61,7 @@ def _sha(value: str) -> str:
 
 
 def _principal(u: User, ws: WebSession | None = None) -> Principal:
-    return Principal(u.id, u.name, u.role, ws.id if ws else None, ws.csrf_token if ws else None)
+    return Principal(u.id, u.name, u.role, ws.id if ws else None, ws.csrf_token if ws else None, u.lang)
 
 
 # ---------------------------------------------------------------- users
@@ -60,19 +69,27 @@ def _principal(u: User, ws: WebSession | None = None) -> Principal:
 
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise Invalid([f"password: must have at least {MIN_PASSWORD} characters"])
+        raise Invalid([Msg("password: must have at least %(n)s characters", n=MIN_PASSWORD)])
 
 
-def add_user(s: Session, name: str, role: str, password: str, actor: str = "cli") -> User:
+def check_lang(lang: str | None) -> str | None:
+    """A user's language: one of :data:`~medletter.app.i18n.LANGS`, or None (the app's default)."""
+    if lang is not None and lang not in LANGS:
+        raise Invalid([Msg("lang: must be one of %(langs)s (or none: the app's default)", langs=", ".join(LANGS))])
+    return lang
+
+
+def add_user(s: Session, name: str, role: str, password: str, actor: str = "cli", lang: str | None = None) -> User:
     name = name.strip()
     if not name or len(name) > 64 or not all(c.isalnum() or c in "._-@" for c in name):
-        raise Invalid(["name: 1–64 letters, digits or . _ - @"])
+        raise Invalid([Msg("name: 1–64 letters, digits or . _ - @")])
     if role not in ROLES:
-        raise Invalid([f"role: must be one of {', '.join(ROLES)}"])
+        raise Invalid([Msg("role: must be one of %(roles)s", roles=", ".join(ROLES))])
     check_password_strength(password)
+    check_lang(lang)
     if s.scalar(select(User).where(User.name == name)):
-        raise Conflict(f"user {name!r} exists already")
-    u = User(name=name, role=role, password_hash=_hasher.hash(password))
+        raise Conflict(Msg("user %(name)s exists already", name=repr(name)))
+    u = User(name=name, role=role, password_hash=_hasher.hash(password), lang=lang)
     s.add(u)
     s.flush()
     audit.record(s, None, "user_add", "user", u.id, f"role={role} by={actor}")
@@ -82,7 +99,7 @@ def add_user(s: Session, name: str, role: str, password: str, actor: str = "cli"
 def get_user(s: Session, name: str) -> User:
     u = s.scalar(select(User).where(User.name == name))
     if u is None:
-        raise NotFound(f"no user {name!r}")
+        raise NotFound(Msg("no user %(name)s", name=repr(name)))
     return u
 
 
@@ -96,6 +113,14 @@ def set_disabled(s: Session, name: str, disabled: bool = True, actor: str = "cli
     return u
 
 
+def set_lang(s: Session, name: str, lang: str | None, actor: str = "cli") -> User:
+    """Set a user's language (None: the app's default); the user's next page shows it."""
+    u = get_user(s, name)
+    u.lang = check_lang(lang)
+    audit.record(s, None, "user_lang", "user", u.id, f"lang={lang or 'default'} by={actor}")
+    return u
+
+
 def list_users(s: Session) -> list[User]:
     return list(s.scalars(select(User).order_by(User.name)))
 
@@ -103,7 +128,7 @@ def list_users(s: Session) -> list[User]:
 def new_api_token(s: Session, name: str, actor: str = "cli") -> str:
     u = get_user(s, name)
     if u.disabled:
-        raise Conflict(f"user {name!r} is disabled")
+        raise Conflict(Msg("user %(name)s is disabled", name=repr(name)))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     s.add(ApiToken(user_id=u.id, token_hash=_sha(token)))
     audit.record(s, None, "token_create", "user", u.id, f"by={actor}")
@@ -134,7 +159,7 @@ class LoginPolicy:
 
 def login(s: Session, name: str, password: str, policy: LoginPolicy) -> tuple[str, Principal]:
     """Check a password; returns (session cookie value, principal). Every failure says the same."""
-    fail = Unauthorized("wrong user name or password, or the account is locked")
+    fail = Unauthorized(Msg("wrong user name or password, or the account is locked"))
     u = s.scalar(select(User).where(User.name == name))
     now = utcnow()
     if u is None:
@@ -173,14 +198,14 @@ def principal_for_session(s: Session, cookie: str, policy: LoginPolicy) -> Princ
     ws = s.get(WebSession, _sha(cookie))
     now = utcnow()
     if ws is None:
-        raise Unauthorized("not logged in")
+        raise Unauthorized(Msg("not logged in"))
     if ws.expires_at <= now or ws.last_seen_at + policy.idle <= now:
         s.delete(ws)
-        raise Unauthorized("session expired; please log in again")
+        raise Unauthorized(Msg("session expired; please log in again"))
     u = s.get(User, ws.user_id)
     if u is None or u.disabled:
         s.delete(ws)
-        raise Unauthorized("not logged in")
+        raise Unauthorized(Msg("not logged in"))
     if (now - ws.last_seen_at).total_seconds() > 30:  # sliding idle window, without a write per request
         ws.last_seen_at = now
     return _principal(u, ws)
@@ -194,4 +219,4 @@ def logout(s: Session, p: Principal) -> None:
 
 def check_csrf(p: Principal, token: str | None) -> None:
     if not token or not p.csrf_token or not secrets.compare_digest(token, p.csrf_token):
-        raise Forbidden("missing or wrong CSRF token; reload the page and try again")
+        raise Forbidden(Msg("missing or wrong CSRF token; reload the page and try again"))

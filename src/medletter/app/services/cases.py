@@ -12,7 +12,9 @@ import json
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from medletter.app.i18n import Msg, join
 from medletter.app.models import CaseRow
+from medletter.app.problems import line_error
 from medletter.app.services import audit
 from medletter.app.services.auth import Principal
 from medletter.app.services.errors import Invalid, NotFound
@@ -47,12 +49,12 @@ def import_jsonl(s: Session, who: Principal, raw: bytes) -> list[int]:
     """Store every case of a JSONL upload and return their ids, or store none and raise Invalid."""
     who.require(*IMPORT_ROLES)
     if len(raw) > MAX_IMPORT_BYTES:
-        raise Invalid([f"(file): larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB"])
+        raise Invalid([Msg("(file): larger than %(mb)s MB", mb=MAX_IMPORT_BYTES // (1024 * 1024))])
     try:
         res = parse_records(raw, "(upload)", Record, ignore=("letter", "split", "provenance"), allow_incomplete=True)
     except RecordsError as e:
-        raise Invalid([f"{err.field}: {err.problem}" for err in e.errors]) from None
-    errors = [f"{e.line}: {e.field}: {e.problem}" for e in res.errors]
+        raise Invalid([line_error(err) for err in e.errors]) from None
+    errors = [line_error(e) for e in res.errors]
     return _store(s, who, [(str(line), rec.case) for line, rec in res.good], errors, "case_import")
 
 
@@ -64,7 +66,7 @@ def import_fhir(s: Session, who: Principal, raw: bytes, name: str = "(upload)") 
 
     who.require(*IMPORT_ROLES)
     if len(raw) > MAX_IMPORT_BYTES:
-        raise Invalid([f"(file): larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB"])
+        raise Invalid([Msg("(file): larger than %(mb)s MB", mb=MAX_IMPORT_BYTES // (1024 * 1024))])
     try:
         index = read_index([], raw={name: raw})
     except FhirInputError as e:
@@ -83,7 +85,7 @@ def _store(s: Session, who: Principal, items: list[tuple[str, Case]], errors: li
         data = c.model_dump_json()
         digest = hashlib.sha256(data.encode()).hexdigest()
         if c.case_id in seen:
-            errors.append(f"{where}: case.case_id: the same case number as {seen[c.case_id]}")
+            errors.append(join([where, "case.case_id", Msg("the same case number as line %(line)s", line=seen[c.case_id])], ": "))
             continue
         seen[c.case_id] = where
         rows.append((where, c, data, digest))
@@ -91,7 +93,7 @@ def _store(s: Session, who: Principal, items: list[tuple[str, Case]], errors: li
     for where, c, _data, digest in rows:
         old = existing.get(c.case_id)
         if old is not None and old.content_hash != digest:
-            errors.append(f"{where}: case.case_id: imported before with different content (cases are never overwritten)")
+            errors.append(join([where, "case.case_id", Msg("imported before with different content (cases are never overwritten)")], ": "))
     if errors:
         errors.sort(key=lambda e: int(e.split(":", 1)[0]) if e.split(":", 1)[0].isdigit() else 0)
         raise Invalid(errors)
@@ -168,7 +170,7 @@ def get_case(s: Session, who: Principal, case_id: int, log_view: bool = True) ->
     who.require(*VIEW_ROLES)
     row = s.get(CaseRow, case_id)
     if row is None:
-        raise NotFound(f"no case {case_id}")
+        raise NotFound(Msg("no case %(id)s", id=case_id))
     if log_view:
         audit.record(s, who, "case_view", "case", row.id)
     return row, case_of(row)

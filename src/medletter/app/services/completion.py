@@ -9,25 +9,26 @@ import datetime as dt
 from dataclasses import dataclass
 
 from medletter.records import Laterality, Technique
+from medletter.app.i18n import Msg
 
-PHYSICIAN = [("title", "Title", "text", False), ("first_name", "First name", "text", True),
-             ("last_name", "Last name", "text", True), ("role", "Role", "text", False), ("institution", "Institution", "text", False)]
+PHYSICIAN = [("title", Msg("Title"), "text", False), ("first_name", Msg("First name"), "text", True),
+             ("last_name", Msg("Last name"), "text", True), ("role", Msg("Role"), "text", False), ("institution", Msg("Institution"), "text", False)]
 PARTS = {
-    "follow_up": [("first_visit_weeks", "First visit (weeks after the end of radiotherapy)", "int", True),
-                  ("interval_text", "Afterwards (e.g. every 3 months for 2 years)", "text", False)],
+    "follow_up": [("first_visit_weeks", Msg("First visit (weeks after the end of radiotherapy)"), "int", True),
+                  ("interval_text", Msg("Afterwards (e.g. every 3 months for 2 years)"), "text", False)],
     "referring_physician": PHYSICIAN,
     "treating_physicians": PHYSICIAN,
-    "patient.address": [("street", "Street", "text", True), ("postcode", "Postcode", "text", True), ("city", "City", "text", True),
-                        ("country", "Country", "text", False)],
+    "patient.address": [("street", Msg("Street"), "text", True), ("postcode", Msg("Postcode"), "text", True), ("city", Msg("City"), "text", True),
+                        ("country", Msg("Country"), "text", False)],
 }
 SCALARS = {
     "letter_date": ("date", None), "start_date": ("date", None), "end_date": ("date", None), "date_of_diagnosis": ("date", None),
     "fractions": ("int", None), "dose_per_fraction_gy": ("float", None), "total_dose_gy": ("float", None),
     "technique": ("select", [t.value for t in Technique]), "laterality": ("select", [x.value for x in Laterality]),
 }
-LABELS = {"letter_date": "Letter date", "dose_per_fraction_gy": "Dose per fraction (Gy)", "total_dose_gy": "Total dose (Gy)",
-          "concurrent_chemotherapy": "Concurrent systemic therapy", "target_region": "Target region", "icd10": "ICD-10-GM code",
-          "patient_id": "Patient number", "insurance_number": "Insurance number"}
+LABELS = {"letter_date": Msg("Letter date"), "dose_per_fraction_gy": Msg("Dose per fraction (Gy)"), "total_dose_gy": Msg("Total dose (Gy)"),
+          "concurrent_chemotherapy": Msg("Concurrent systemic therapy"), "target_region": Msg("Target region"), "icd10": Msg("ICD-10-GM code"),
+          "patient_id": Msg("Patient number"), "insurance_number": Msg("Insurance number")}
 
 
 @dataclass
@@ -42,8 +43,10 @@ class Input:
 
 def _label(path: str) -> str:
     parts = path.split(".")
-    prefix = f"Course {int(parts[1]) + 1}: " if parts[0] == "radiotherapy_courses" and len(parts) > 2 else ""
-    return prefix + LABELS.get(parts[-1], parts[-1].replace("_", " ").capitalize())
+    label = LABELS.get(parts[-1], parts[-1].replace("_", " ").capitalize())
+    if parts[0] == "radiotherapy_courses" and len(parts) > 2:
+        return Msg("Course %(n)s: %(label)s", n=int(parts[1]) + 1, label=label)
+    return label
 
 
 def form(missing: list[str], given: dict[str, str] | None = None) -> list[tuple[str, str, list[Input]]]:

@@ -20,6 +20,8 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from medletter.app.i18n import Msg, N_, parse_stored
+from medletter.app.labels import STATES
 from medletter.app.models import CaseRow, Job, utcnow
 from medletter.app.services import audit
 from medletter.app.services.auth import Principal
@@ -91,7 +93,7 @@ def queue_draft(s: Session, who: Principal, case_id: int) -> Job:
     who.require(*DRAFT_ROLES)
     row = s.get(CaseRow, case_id)
     if row is None:
-        raise NotFound(f"no case {case_id}")
+        raise NotFound(Msg("no case %(id)s", id=case_id))
     if row.incomplete:
         missing = Case.model_validate_json(row.data).missing
         if missing:
@@ -107,14 +109,15 @@ def get_job(s: Session, who: Principal, job_id: int) -> Job:
     who.require(*DRAFT_ROLES)
     job = s.get(Job, job_id)
     if job is None:
-        raise NotFound(f"no job {job_id}")
+        raise NotFound(Msg("no job %(job)s", job=job_id))
     return job
 
 
 def retry(s: Session, who: Principal, job_id: int) -> Job:
     job = get_job(s, who, job_id)
     if job.status != "failed":
-        raise Conflict(f"job {job_id} is {job.status}; only a failed job can be retried")
+        raise Conflict(Msg("job %(job)s is %(status)s; only a failed job can be retried", job=job_id,
+                           status=Msg(STATES[job.status]) if job.status in STATES else job.status))
     job.status, job.error, job.progress_tokens, job.finished_at = "queued", None, 0, None
     audit.record(s, who, "draft_retry", "case", job.case_id, f"job={job.id}")
     return job
@@ -141,13 +144,26 @@ def job_json(job: Job) -> dict:
 # ---------------------------------------------------------------- the worker
 
 
+JOB_ERRORS = (
+    N_("the model could not be loaded: %(reason)s"),
+    N_("out of memory while drafting; try again later or ask IT to check the server"),
+    N_("drafting failed (%(kind)s); the job can be retried. If it fails again, ask IT to check the server log."),
+)
+"""What a failed job's ``error`` says (stored in English, as the API gives it; the job page translates it)."""
+
+
 def _error_message(e: BaseException) -> str:
     """What the physician sees: the kind of failure, never patient data (no record values)."""
     if isinstance(e, FileNotFoundError):
-        return f"the model could not be loaded: {e}"[:500]
+        return Msg(JOB_ERRORS[0], reason=str(e))[:500]
     if isinstance(e, MemoryError):
-        return "out of memory while drafting; try again later or ask IT to check the server"
-    return f"drafting failed ({type(e).__name__}); the job can be retried. If it fails again, ask IT to check the server log."
+        return Msg(JOB_ERRORS[1])
+    return Msg(JOB_ERRORS[2], kind=type(e).__name__)
+
+
+def job_error(job: Job) -> Msg | str | None:
+    """A failed job's error as a message the page can translate (its stored text where it has another form)."""
+    return parse_stored(job.error, JOB_ERRORS)
 
 
 class Worker:
@@ -236,7 +252,7 @@ class Worker:
         except Exception as e:  # noqa: BLE001
             log.warning("job %s failed after %.1f s: %s", job_id, time.perf_counter() - t0, type(e).__name__)
             with self.db.session() as s:
-                s.execute(update(Job).where(Job.id == job_id).values(status="failed", error=_error_message(e), finished_at=utcnow()))
+                s.execute(update(Job).where(Job.id == job_id).values(status="failed", error=str(_error_message(e)), finished_at=utcnow()))
             return True
         with self.db.session() as s:
             job = s.get(Job, job_id)

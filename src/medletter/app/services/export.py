@@ -23,7 +23,8 @@ PDF
     URL and a URL fetcher that refuses everything but ``data:`` URLs, so rendering never touches the
     network or the file system.
 
-The letter is plain text: paragraphs are separated by blank lines; a line of its own that ends with
+The labels (patient line, approval line, "Arztbrief", page numbers) are in the letter's language (``lang``,
+German or English; the app's catalogues, medletter.app.i18n). The letter is plain text: paragraphs are separated by blank lines; a line of its own that ends with
 a colon ("Diagnose:") or is written in capitals ("STRAHLENTHERAPIE") is set as a heading. Every
 line of the letter appears verbatim in both formats (control characters that XML cannot hold are
 dropped, tabs are kept).
@@ -36,9 +37,11 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from medletter.app.i18n import Msg, jinja_env
 
 if TYPE_CHECKING:  # heavy imports stay lazy: WeasyPrint/Pango take a while to load
     from docx.document import Document as DocxDocument
@@ -64,27 +67,38 @@ class ExportMeta:
     letter_date: str  # formatted, e.g. "10.05.2029"
     version: int
     approved_by: str  # user name of the approving physician
-    approved_at: str  # formatted timestamp, e.g. "2029-05-10 14:03 UTC"
-    department: str = "Klinik für Strahlentherapie und Radioonkologie"
+    approved_at: str  # formatted timestamp, e.g. "10.05.2029 14:03 UTC"
+    department: str = ""  # "": "Department of Radiation Oncology" in the document's language
+    lang: str = "de"  # the document's language (the letter's) for its labels; not a placeholder
+
+    def __post_init__(self):
+        if not self.department:
+            self.department = self._("Department of Radiation Oncology")
+
+    def _(self, msgid: str, **params) -> str:
+        return Msg(msgid, **params).localize(self.lang)
 
     @property
     def patient_line(self) -> str:
-        return f"Patient: {self.patient_name}, geb. {self.patient_birth_date}, Fall-Nr. {self.case_id}"
+        return self._("Patient: %(name)s, born %(born)s, case no. %(case)s", name=self.patient_name,
+                      born=self.patient_birth_date, case=self.case_id)
 
     @property
     def approval_line(self) -> str:
-        return f"Freigegeben von {self.approved_by} am {self.approved_at} (Version {self.version})"
+        return self._("Approved by %(who)s on %(when)s (version %(version)s)", who=self.approved_by, when=self.approved_at,
+                      version=self.version)
 
     def placeholders(self) -> dict[str, str]:
         """Placeholder name -> text, for the DOCX template (see :data:`PLACEHOLDERS`)."""
-        values = {f.name: str(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        values = {name: str(getattr(self, name)) for name in _FIELDS}
         values["patient_line"] = self.patient_line
         values["approval_line"] = self.approval_line
         return {k: _clean(v) for k, v in values.items()}
 
 
+_FIELDS = tuple(f.name for f in dataclasses.fields(ExportMeta) if f.name != "lang")
 #: Every placeholder a DOCX template may use, besides the ``{{letter}}`` marker paragraph.
-PLACEHOLDERS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(ExportMeta)) + ("patient_line", "approval_line")
+PLACEHOLDERS: tuple[str, ...] = _FIELDS + ("patient_line", "approval_line")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -393,8 +407,8 @@ def to_docx(text: str, meta: ExportMeta, template: str | Path | None = None) -> 
         w.letter(text)
     w.finish()
     props = doc.core_properties
-    props.title = "Arztbrief"
-    props.subject = f"Fall-Nr. {_clean(meta.case_id)}"
+    props.title = meta._("Physician letter")
+    props.subject = meta._("Case no. %(case)s", case=_clean(meta.case_id))
     props.comments = _clean(meta.approval_line)
     props.last_modified_by = _clean(meta.approved_by)
     props.revision = max(1, int(meta.version))
@@ -407,23 +421,29 @@ def to_docx(text: str, meta: ExportMeta, template: str | Path | None = None) -> 
 # PDF
 
 
-@lru_cache(maxsize=1)
-def _jinja_env():
+@cache
+def _jinja_env(lang: str):
     import jinja2
 
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=True,  # the letter is text: "<b>" must print as "<b>"
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    # autoescaped: the letter is text, "<b>" must print as "<b>"; the labels in the document's language
+    env = jinja_env(TEMPLATES_DIR, lang, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["css_string"] = _css_string
+    return env
+
+
+def _css_string(text: str) -> str:
+    """A CSS string literal (for a label in ``content:``): every character but letters, digits and spaces escaped
+    (so nothing in it can end the string or the style sheet)."""
+    from markupsafe import Markup
+
+    text = text.unescape() if isinstance(text, Markup) else str(text)  # a translated label comes as markup
+    return Markup('"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in text) + '"')
 
 
 def render_pdf_html(text: str, meta: ExportMeta) -> str:
     """The HTML that :func:`to_pdf` hands to WeasyPrint (autoescaped)."""
     values = meta.placeholders()
-    return _jinja_env().get_template(PDF_TEMPLATE).render(
+    return _jinja_env(meta.lang).get_template(PDF_TEMPLATE).render(
         meta=values,
         address_lines=[ln for ln in values["patient_address"].split("\n") if ln.strip()],
         recipient_lines=[ln for ln in values["recipient"].split("\n") if ln.strip()],

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from medletter.app.i18n import DEFAULT_LANG, LANGS, Msg
 from medletter.app.models import CaseRow, Letter, LetterVersion, User, utcnow
 from medletter.app.services import audit
 from medletter.app.services.auth import Principal
@@ -110,7 +111,7 @@ def create_letter(s: Session, case_row: CaseRow, text: str, style: str, lang: st
 def _version(s: Session, letter_id: int, version: int) -> LetterVersion:
     v = s.scalar(select(LetterVersion).where(LetterVersion.letter_id == letter_id, LetterVersion.version == version))
     if v is None:
-        raise NotFound(f"letter {letter_id} has no version {version}")
+        raise NotFound(Msg("letter %(letter)s has no version %(version)s", letter=letter_id, version=version))
     return v
 
 
@@ -118,7 +119,7 @@ def get_letter(s: Session, who: Principal, letter_id: int, log_view: bool = True
     who.require(*LETTER_ROLES)
     lt = s.get(Letter, letter_id)
     if lt is None:
-        raise NotFound(f"no letter {letter_id}")
+        raise NotFound(Msg("no letter %(letter)s", letter=letter_id))
     if log_view:
         audit.record(s, who, "letter_view", "letter", lt.id, f"version={lt.version}")
     return LetterView(lt, _version(s, lt.id, lt.version), s.get(CaseRow, lt.case_id))
@@ -145,11 +146,11 @@ def get_version(s: Session, who: Principal, letter_id: int, version: int) -> Let
 def _clean(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        raise Invalid(["text: is empty"])
+        raise Invalid([Msg("text: is empty")])
     if len(text) > MAX_LETTER_CHARS:
-        raise Invalid([f"text: longer than {MAX_LETTER_CHARS} characters"])
+        raise Invalid([Msg("text: longer than %(n)s characters", n=MAX_LETTER_CHARS)])
     if "\x00" in text:
-        raise Invalid(["text: contains a NUL character"])
+        raise Invalid([Msg("text: contains a NUL character")])
     return text
 
 
@@ -159,7 +160,7 @@ def save(s: Session, who: Principal, letter_id: int, based_on: int, text: str) -
     text = _clean(text)
     lt = s.get(Letter, letter_id)
     if lt is None:
-        raise NotFound(f"no letter {letter_id}")
+        raise NotFound(Msg("no letter %(letter)s", letter=letter_id))
     new = based_on + 1
     res = s.execute(update(Letter).where(Letter.id == letter_id, Letter.version == based_on)
                     .values(version=new, status="draft").execution_options(synchronize_session=False))
@@ -212,7 +213,8 @@ def approved_text(s: Session, who: Principal, letter_id: int) -> tuple[LetterVie
     view = get_letter(s, who, letter_id, log_view=False)
     lt = view.letter
     if lt.status != "approved" or lt.approved_version != lt.version:
-        raise Conflict(f"letter {letter_id} is not approved (version {lt.version} is a draft); approve it before exporting")
+        raise Conflict(Msg("letter %(letter)s is not approved (version %(version)s is a draft); approve it before exporting",
+                           letter=letter_id, version=lt.version))
     return view, view.current
 
 
@@ -245,18 +247,19 @@ def approved_letter_ids(s: Session, who: Principal) -> list[int]:
 
 
 def _export_meta(s: Session, view: LetterView, version: LetterVersion):
+    from medletter.app.i18n import format_date, format_datetime
     from medletter.app.services.export import ExportMeta
-    from medletter.textfmt import fmt_date
 
     lt, case = view.letter, case_of(view.case_row)
     p, a, ref = case.patient, case.patient.address, case.referring_physician
     approver = s.get(User, lt.approved_by)
+    lang = lt.lang if lt.lang in LANGS else DEFAULT_LANG  # the document's labels are in the letter's language
     return ExportMeta(
-        case_id=case.case_id, patient_name=f"{p.first_name} {p.last_name}", patient_birth_date=fmt_date(p.birth_date, "dd.mm.yyyy", "de"),
+        case_id=case.case_id, patient_name=f"{p.first_name} {p.last_name}", patient_birth_date=format_date(p.birth_date, lang),
         patient_address="\n".join(x for x in (a.street, f"{a.postcode} {a.city}".strip()) if x) if a else "",
-        recipient=" ".join(x for x in (ref.title, ref.first_name, ref.last_name) if x), letter_date=fmt_date(case.letter_date, "dd.mm.yyyy", "de"),
+        recipient=" ".join(x for x in (ref.title, ref.first_name, ref.last_name) if x), letter_date=format_date(case.letter_date, lang),
         version=version.version, approved_by=approver.name if approver else "?",
-        approved_at=lt.approved_at.strftime("%Y-%m-%d %H:%M UTC") if lt.approved_at else "",
+        approved_at=format_datetime(lt.approved_at, lang) + " UTC" if lt.approved_at else "", lang=lang,
     )
 
 

@@ -17,66 +17,23 @@ import re
 import secrets
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from importlib import resources
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from medletter.app.i18n import Msg, join
 from medletter.app.models import (Study, StudyAssignment, StudyItem, StudyRating, StudySystem, User, utcnow)
+from medletter.app.problems import file_error
 from medletter.app.services import audit
 from medletter.app.services.auth import Principal
 from medletter.app.services.errors import Conflict, Invalid, NotFound
+from medletter.app.services.instrument import (SCALE, check_instrument, default_instrument, dimensions,  # noqa: F401
+                                               localize)
 
 REFERENCE = "reference"
-SCALE = ("1", "2", "3", "4")
 MAX_COMMENT = 5000
-_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
-
-
-# ---------------------------------------------------------------- the instrument (data, not code)
-
-
-def default_instrument() -> dict:
-    raw = resources.files("medletter.app").joinpath("assets/rating_instrument.json").read_text(encoding="utf-8")
-    return json.loads(raw)
-
-
-def check_instrument(inst, where: str = "instrument") -> dict:
-    """The instrument, validated: ``dimensions`` with a unique ``key``, a ``label`` and every point of the
-    4-point ``scale`` worded ("1" worst … "4" best). Errors name the field, never a value."""
-    errors = []
-    if not isinstance(inst, dict):
-        raise Invalid([f"{where}: not a JSON object"])
-    dims = inst.get("dimensions")
-    if not isinstance(dims, list) or not dims:
-        raise Invalid([f"{where}: dimensions: a non-empty list is required"])
-    seen = set()
-    for i, d in enumerate(dims):
-        f = f"{where}: dimensions.{i}"
-        if not isinstance(d, dict):
-            errors.append(f"{f}: not an object")
-            continue
-        key = d.get("key")
-        if not isinstance(key, str) or not _KEY_RE.match(key):
-            errors.append(f"{f}.key: lower-case letters, digits and _ (at most 40), starting with a letter")
-        elif key in seen:
-            errors.append(f"{f}.key: used twice")
-        else:
-            seen.add(key)
-        if not isinstance(d.get("label"), str) or not d["label"].strip():
-            errors.append(f"{f}.label: required")
-        scale = d.get("scale")
-        if not isinstance(scale, dict) or set(scale) != set(SCALE) or not all(isinstance(v, str) and v.strip() for v in scale.values()):
-            errors.append(f"{f}.scale: every point 1, 2, 3 and 4 needs its wording (and nothing else)")
-    if errors:
-        raise Invalid(errors)
-    return inst
-
-
-def dimensions(study: Study) -> list[dict]:
-    return json.loads(study.instrument)["dimensions"]
 
 
 # ---------------------------------------------------------------- making a study
@@ -99,31 +56,32 @@ def _parse_letters(sf: SystemFile, case_lines: dict[str, int], cases_name: str) 
         try:
             row = json.loads(bline)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            errors.append(f"{sf.filename}:{lineno}: (line): not valid JSON ({type(e).__name__})")
+            errors.append(join([f"{sf.filename}:{lineno}", "(line)", Msg("not valid JSON (%(kind)s)", kind=type(e).__name__)], ": "))
             continue
         if not isinstance(row, dict):
-            errors.append(f"{sf.filename}:{lineno}: (line): not a JSON object")
+            errors.append(join([f"{sf.filename}:{lineno}", "(line)", Msg("not a JSON object")], ": "))
             continue
         cid, text = row.get("case_id"), row.get("text")
         if not isinstance(cid, str) or not cid.strip():
-            errors.append(f"{sf.filename}:{lineno}: case_id: a non-empty string is required")
+            errors.append(join([f"{sf.filename}:{lineno}", "case_id", Msg("a non-empty string is required")], ": "))
             continue
         if not isinstance(text, str) or not text.strip():
-            errors.append(f"{sf.filename}:{lineno}: text: a non-empty string is required")
+            errors.append(join([f"{sf.filename}:{lineno}", "text", Msg("a non-empty string is required")], ": "))
             seen.setdefault(cid, lineno)
             continue
         if cid in seen:
-            errors.append(f"{sf.filename}:{lineno}: case_id: the same case as line {seen[cid]}")
+            errors.append(join([f"{sf.filename}:{lineno}", "case_id", Msg("the same case as line %(line)s", line=seen[cid])], ": "))
             continue
         if cid not in case_lines:
-            errors.append(f"{sf.filename}:{lineno}: case_id: not a case of {cases_name}")
+            errors.append(join([f"{sf.filename}:{lineno}", "case_id", Msg("not a case of %(file)s", file=cases_name)], ": "))
             continue
         seen[cid] = lineno
         out[cid] = row
     for cid, line in case_lines.items():
         if cid not in out and cid not in seen:  # (a case whose line was wrong is reported at that line)
-            errors.append(f"{cases_name}:{line}: case.case_id: no letter for this case in system "
-                          f"'{sf.name}' ({sf.filename})")
+            errors.append(join([f"{cases_name}:{line}", "case.case_id",
+                                Msg("no letter for this case in system '%(system)s' (%(file)s)", system=sf.name,
+                                    file=sf.filename)], ": "))
     return out, errors
 
 
@@ -160,20 +118,26 @@ def order_without_repeats(groups: list[str], rng: random.Random) -> list[int] | 
     return out
 
 
+def _role(role: str):
+    from medletter.app.labels import ROLES
+
+    return Msg(ROLES[role]) if role in ROLES else role
+
+
 def _raters(s: Session, names: list[str]) -> list[User]:
     errors, users = [], []
     if not names:
-        raise Invalid(["raters: name at least one rater"])
+        raise Invalid([Msg("raters: name at least one rater")])
     if len(set(names)) != len(names):
-        errors.append("raters: a rater is named twice")
+        errors.append(Msg("raters: a rater is named twice"))
     for i, name in enumerate(names):
         u = s.scalar(select(User).where(User.name == name))
         if u is None:
-            errors.append(f"raters.{i}: no such user (add one with `medletter users add NAME --role rater`)")
+            errors.append(join([f"raters.{i}", Msg("no such user (add one with `medletter users add NAME --role rater`)")], ": "))
         elif u.role != "rater":
-            errors.append(f"raters.{i}: '{name}' is a {u.role}, not a rater")
+            errors.append(join([f"raters.{i}", Msg("'%(name)s' is a %(role)s, not a rater", name=name, role=_role(u.role))], ": "))
         elif u.disabled:
-            errors.append(f"raters.{i}: '{name}' is disabled")
+            errors.append(join([f"raters.{i}", Msg("'%(name)s' is disabled", name=name)], ": "))
         else:
             users.append(u)
     if errors:
@@ -206,37 +170,37 @@ def create_study(s: Session, who: Principal, *, name: str, cases_raw: bytes, cas
     who.require("admin")
     name = (name or "").strip()
     if not _NAME_RE.match(name):
-        raise Invalid(["name: 1–64 letters, digits or _ . + - (starting with a letter or digit)"])
+        raise Invalid([Msg("name: 1–64 letters, digits or _ . + - (starting with a letter or digit)")])
     if s.scalar(select(Study.id).where(Study.name == name)) is not None:
-        raise Conflict(f"a study named '{name}' exists already")
-    inst = check_instrument(instrument if instrument is not None else default_instrument())
+        raise Conflict(Msg("a study named '%(name)s' exists already", name=name))
+    inst = check_instrument(instrument if instrument is not None else default_instrument(None))
     errors: list[str] = []
     try:
         res = parse_records(cases_raw, cases_name, Record, ignore=("split",))
     except RecordsError as e:
-        raise Invalid([str(err) for err in e.errors]) from None
-    errors += [str(e) for e in res.errors]
+        raise Invalid([file_error(err) for err in e.errors]) from None
+    errors += [file_error(e) for e in res.errors]
     case_lines: dict[str, int] = {}
     records = {}
     for line, rec in res.good:
         cid = rec.case.case_id
         if cid in case_lines:
-            errors.append(f"{cases_name}:{line}: case.case_id: the same case as line {case_lines[cid]}")
+            errors.append(join([f"{cases_name}:{line}", "case.case_id", Msg("the same case as line %(line)s", line=case_lines[cid])], ": "))
             continue
         if reference and rec.letter is None:
-            errors.append(f"{cases_name}:{line}: letter: --reference needs the case's own letter")
+            errors.append(join([f"{cases_name}:{line}", "letter", Msg("--reference needs the case's own letter")], ": "))
         case_lines[cid] = line
         records[cid] = rec
     names = [sf.name for sf in systems] + ([REFERENCE] if reference else [])
     if not names:
-        errors.append("systems: name at least one system (NAME=letters.jsonl) or --reference")
+        errors.append(Msg("systems: name at least one system (NAME=letters.jsonl) or --reference"))
     for i, sf in enumerate(systems):
         if not _NAME_RE.match(sf.name or ""):
-            errors.append(f"systems.{i}: name: 1–64 letters, digits or _ . + -")
+            errors.append(join([f"systems.{i}", "name", Msg("1–64 letters, digits or _ . + -")], ": "))
         elif sf.name == REFERENCE and reference:
-            errors.append(f"systems.{i}: name: '{REFERENCE}' is the case's own letter (--reference)")
+            errors.append(join([f"systems.{i}", "name", Msg("'%(ref)s' is the case's own letter (--reference)", ref=REFERENCE)], ": "))
     if len(set(names)) != len(names):
-        errors.append("systems: a system name is used twice")
+        errors.append(Msg("systems: a system name is used twice"))
     letters: dict[str, dict[str, dict]] = {}
     for sf in systems:
         letters[sf.name], errs = _parse_letters(sf, case_lines, cases_name)
@@ -248,11 +212,11 @@ def create_study(s: Session, who: Principal, *, name: str, cases_raw: bytes, cas
         errors += e.errors
     k = per_item if per_item is not None else len(users)
     if users and not 1 <= k <= len(users):
-        errors.append(f"per_item: between 1 and the number of raters ({len(users)})")
+        errors.append(Msg("per_item: between 1 and the number of raters (%(n)s)", n=len(users)))
     if errors:
         raise Invalid(errors)
     if len(case_lines) < 2 and len(names) > 1:
-        raise Invalid([f"{cases_name}: one case only: raters would see its letters back to back; add cases"])
+        raise Invalid([join([cases_name, Msg("one case only: raters would see its letters back to back; add cases")], ": ")])
 
     key = key or default_key()
     seed = secrets.randbelow(2**31) if seed is None else int(seed)
@@ -296,8 +260,8 @@ def create_study(s: Session, who: Principal, *, name: str, cases_raw: bytes, cas
         its = per_rater[u.id]
         order = order_without_repeats([it.case_key for it in its], rng)
         if order is None:
-            raise Invalid([f"raters: '{u.name}' would see two letters of one case back to back "
-                           "(too few cases for this many systems); add cases or raise per_item"])
+            raise Invalid([Msg("raters: '%(name)s' would see two letters of one case back to back "
+                               "(too few cases for this many systems); add cases or raise per_item", name=u.name)])
         for pos, idx in enumerate(order, start=1):
             s.add(StudyAssignment(study_id=study.id, item_id=its[idx].id, rater_id=u.id, position=pos))
     audit.record(s, who, "study_create", "study", study.id,
@@ -311,7 +275,7 @@ def create_study(s: Session, who: Principal, *, name: str, cases_raw: bytes, cas
 def get_study(s: Session, study_id: int) -> Study:
     st = s.get(Study, study_id)
     if st is None:
-        raise NotFound(f"study {study_id} not found")
+        raise NotFound(Msg("study %(study)s not found", study=study_id))
     return st
 
 
@@ -339,7 +303,7 @@ def _assigned_study(s: Session, who: Principal, study_id: int) -> Study:
     mine = s.scalar(select(StudyAssignment.id).where(StudyAssignment.study_id == study_id,
                                                      StudyAssignment.rater_id == who.id).limit(1))
     if mine is None:
-        raise NotFound(f"study {study_id} not found")  # not assigned: the same answer as absent
+        raise NotFound(Msg("study %(study)s not found", study=study_id))  # not assigned: the same answer as absent
     return st
 
 
@@ -351,9 +315,11 @@ class NextItem:
     total: int
     done: int
 
-    def to_api(self) -> dict:
+    def to_api(self, lang: str = "en") -> dict:
+        """The item for the API; the instrument's texts in ``lang`` (the rater's language)."""
+        inst = localize(json.loads(self.study.instrument), lang)
         return {"item_id": self.item.public_id, "case": json.loads(self.item.case_data), "letter": self.item.letter_text,
-                "dimensions": dimensions(self.study), "would_sign": json.loads(self.study.instrument).get("would_sign"),
+                "dimensions": inst["dimensions"], "would_sign": inst.get("would_sign"),
                 "position": self.done + 1, "total": self.total}
 
 
@@ -376,18 +342,18 @@ def next_item(s: Session, who: Principal, study_id: int) -> NextItem | None:
 
 def _scores(study: Study, scores) -> dict[str, int]:
     if not isinstance(scores, dict):
-        raise Invalid(["scores: an object {dimension: 1-4} is required"])
+        raise Invalid([Msg("scores: an object {dimension: 1-4} is required")])
     keys = [d["key"] for d in dimensions(study)]
-    errors = [f"scores.{k}: not a dimension of this study" for k in scores if k not in keys]
+    errors = [join([f"scores.{k}", Msg("not a dimension of this study")], ": ") for k in scores if k not in keys]
     out = {}
     for k in keys:
         v = scores.get(k)
         if isinstance(v, str) and v.strip().isdigit():
             v = int(v)
         if v is None:
-            errors.append(f"scores.{k}: missing (every dimension is rated)")
+            errors.append(join([f"scores.{k}", Msg("missing (every dimension is rated)")], ": "))
         elif isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 4:
-            errors.append(f"scores.{k}: must be 1, 2, 3 or 4")
+            errors.append(join([f"scores.{k}", Msg("must be 1, 2, 3 or 4")], ": "))
         else:
             out[k] = v
     if errors:
@@ -400,25 +366,25 @@ def submit_rating(s: Session, who: Principal, study_id: int, item_id: str, score
     """Store one rating of an item assigned to this rater; a second one of the same item is a Conflict."""
     st = _assigned_study(s, who, study_id)
     if st.status != "open":
-        raise Conflict(f"study {study_id} is closed")
+        raise Conflict(Msg("study %(study)s is closed", study=study_id))
     if not isinstance(item_id, str) or not item_id:
-        raise Invalid(["item_id: required"])
+        raise Invalid([Msg("item_id: required")])
     row = s.execute(select(StudyItem, StudyAssignment).join(StudyAssignment, StudyAssignment.item_id == StudyItem.id)
                     .where(StudyItem.study_id == study_id, StudyItem.public_id == item_id,
                            StudyAssignment.rater_id == who.id)).first()
     if row is None:
-        raise NotFound(f"item {item_id} is not one of your items in study {study_id}")
+        raise NotFound(Msg("item %(item)s is not one of your items in study %(study)s", item=item_id, study=study_id))
     item, a = row
     sc = _scores(st, scores)
     if comment is not None and not isinstance(comment, str):
-        raise Invalid(["comment: a string"])
+        raise Invalid([Msg("comment: a string")])
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
-        raise Invalid([f"comment: at most {MAX_COMMENT} characters"])
+        raise Invalid([Msg("comment: at most %(n)s characters", n=MAX_COMMENT)])
     if would_sign is not None and not isinstance(would_sign, bool):
-        raise Invalid(["would_sign: true or false"])
+        raise Invalid([Msg("would_sign: true or false")])
     if s.scalar(select(StudyRating.id).where(StudyRating.item_id == item.id, StudyRating.rater_id == who.id)):
-        raise Conflict(f"you have rated item {item_id} already")
+        raise Conflict(Msg("you have rated item %(item)s already", item=item_id))
     now = utcnow()
     spent = (now - a.opened_at).total_seconds() if a.opened_at else None
     r = StudyRating(study_id=study_id, item_id=item.id, rater_id=who.id, scores=json.dumps(sc), would_sign=would_sign,
@@ -427,7 +393,7 @@ def submit_rating(s: Session, who: Principal, study_id: int, item_id: str, score
         with s.begin_nested():
             s.add(r)
     except IntegrityError:  # the same rating at the same moment from another request
-        raise Conflict(f"you have rated item {item_id} already") from None
+        raise Conflict(Msg("you have rated item %(item)s already", item=item_id)) from None
     audit.record(s, who, "study_rating", "study", study_id, f"position={a.position}")
     return r
 

@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from medletter.app.i18n import Msg, format_number
 from medletter.app.models import Study, StudyItem, StudyRating, StudySystem, User
 from medletter.app.services.studies import SCALE, dimensions
 
@@ -68,8 +69,8 @@ def _rows(s: Session, study: Study):
     return s.execute(q).all()
 
 
-def results(s: Session, study: Study, seed: int = 0) -> dict:
-    """The study's figures; the layout of ``medletter study results --json``."""
+def results(s: Session, study: Study, seed: int = 0, lang: str = "en") -> dict:
+    """The study's figures; the layout of ``medletter study results --json``; the dimensions' labels in ``lang``."""
     dims = [d["key"] for d in dimensions(study)]
     systems = list(s.scalars(select(StudySystem.name).where(StudySystem.study_id == study.id).order_by(StudySystem.name)))
     n_items = len(list(s.scalars(select(StudyItem.id).where(StudyItem.study_id == study.id))))
@@ -125,7 +126,7 @@ def results(s: Session, study: Study, seed: int = 0) -> dict:
         "n_ratings": len(rows),
         "systems": out_sys,
         "agreement": agreement,
-        "dimensions": [{"key": x["key"], "label": x["label"]} for x in dimensions(study)],
+        "dimensions": [{"key": x["key"], "label": x["label"]} for x in dimensions(study, lang)],
         "distribution": dist,
         "pairwise": pairwise,
         "would_sign": {sy: {**v, "share_yes": (v["yes"] / (v["yes"] + v["no"])) if v["yes"] + v["no"] else None}
@@ -162,9 +163,9 @@ def _cell(v) -> str:
     return "'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
 
 
-def chart_svg(res: dict, dim: str) -> str:
+def chart_svg(res: dict, dim: str, lang: str = "en") -> str:
     """One dimension's means (bars, scale 1–4) with their 95% intervals (whiskers), per system, as inline
-    SVG (presentation attributes only: the CSP allows no inline styles or scripts)."""
+    SVG (presentation attributes only: the CSP allows no inline styles or scripts); its words in ``lang``."""
     from html import escape
 
     from markupsafe import Markup
@@ -176,7 +177,10 @@ def chart_svg(res: dict, dim: str) -> str:
     def x(v: float) -> float:
         return left + (v - 1.0) / 3.0 * width
 
-    parts = [f'<svg class="chart" role="img" aria-label="{escape(dim)}: mean per system with 95% interval" '
+    label = next((d["label"] for d in res["dimensions"] if d["key"] == dim), dim)
+    none = Msg("no ratings").localize(lang)
+    aria = Msg("%(dimension)s: mean per system with 95%% interval", dimension=label).localize(lang)
+    parts = [f'<svg class="chart" role="img" aria-label="{escape(aria)}" '
              f'width="{left + width + 60}" height="{h}" viewBox="0 0 {left + width + 60} {h}" xmlns="http://www.w3.org/2000/svg">']
     for tick in (1, 2, 3, 4):
         parts.append(f'<line x1="{x(tick):.1f}" y1="4" x2="{x(tick):.1f}" y2="{h - 22}" stroke="#ccc" stroke-width="1"/>'
@@ -186,7 +190,7 @@ def chart_svg(res: dict, dim: str) -> str:
         y = 6 + i * row
         parts.append(f'<text x="{left - 8}" y="{y + 14}" font-size="12" text-anchor="end" fill="#222">{escape(sy)}</text>')
         if v["mean"] is None:
-            parts.append(f'<text x="{left + 4}" y="{y + 14}" font-size="11" fill="#777">no ratings</text>')
+            parts.append(f'<text x="{left + 4}" y="{y + 14}" font-size="11" fill="#777">{escape(none)}</text>')
             continue
         parts.append(f'<rect x="{left}" y="{y + 3}" width="{x(v["mean"]) - left:.1f}" height="14" fill="#4a78a8"/>')
         if v["ci_low"] is not None:
@@ -194,6 +198,6 @@ def chart_svg(res: dict, dim: str) -> str:
                          f'stroke="#111" stroke-width="1.5"/>'
                          f'<line x1="{x(v["ci_low"]):.1f}" y1="{y + 5}" x2="{x(v["ci_low"]):.1f}" y2="{y + 15}" stroke="#111"/>'
                          f'<line x1="{x(v["ci_high"]):.1f}" y1="{y + 5}" x2="{x(v["ci_high"]):.1f}" y2="{y + 15}" stroke="#111"/>')
-        parts.append(f'<text x="{left + width + 6}" y="{y + 14}" font-size="11" fill="#222">{v["mean"]:.2f}</text>')
+        parts.append(f'<text x="{left + width + 6}" y="{y + 14}" font-size="11" fill="#222">{format_number(v["mean"], lang)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
