@@ -100,12 +100,12 @@ def test_page_import_of_fhir_incomplete_case_and_completion(no_model_env):
                     follow_redirects=False)
     assert r.status_code == 303, r.text
     listing = client.get("/cases").text
-    assert "incomplete" in listing
+    assert "unvollständig" in listing  # the pages are German by default (the API's texts stay English)
     case_id = int(listing.split('href="/cases/')[1].split('"')[0])
     page = client.get(f"/cases/{case_id}").text
-    assert "Incomplete case" in page and "radiotherapy_courses.0.technique" in page and 'name="letter_date"' in page
+    assert "Unvollständiger Fall" in page and "radiotherapy_courses.0.technique" in page and 'name="letter_date"' in page
     r = client.post(f"/cases/{case_id}/drafts", data={"csrf_token": token})
-    assert r.status_code == 409 and "incomplete" in r.text and "complete it before drafting" in r.text
+    assert r.status_code == 409 and "unvollständig" in r.text and "vor dem Entwurf ergänzen" in r.text
     form = {"csrf_token": token, "letter_date": "26.10.2018", "radiotherapy_courses.0.technique": "VMAT",
             "radiotherapy_courses.1.technique": "nonsense"}
     r = client.post(f"/cases/{case_id}/complete", data=form)
@@ -115,7 +115,7 @@ def test_page_import_of_fhir_incomplete_case_and_completion(no_model_env):
     assert r.status_code == 303
     page = client.get(f"/cases/{case_id}").text
     assert 'name="letter_date"' not in page and 'name="radiotherapy_courses.0.technique"' not in page
-    assert "Incomplete case" in page, "other fields are still missing"
+    assert "Unvollständiger Fall" in page, "other fields are still missing"
 
     bad = (DATA / "bad" / "bad-bundle.json").read_bytes()
     r = client.post("/cases/import", data={"csrf_token": token}, files={"file": ("bad.json", bad, "application/json")})

@@ -163,7 +163,7 @@ async def case_complete(request: Request, case_id: int, s: DB, user: FormUser) -
     vals = completion.values(case.missing, posted)
     try:
         if not vals:
-            raise Invalid([Msg("(form): fill in at least one missing field (every required input of it)")])
+            raise Invalid([Msg("fill in at least one missing field (every required input of it)")])
         cases.complete_case(s, user, case_id, vals)
     except Invalid as e:
         s.rollback()
