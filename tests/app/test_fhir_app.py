@@ -44,8 +44,21 @@ def test_api_fhir_import_to_approved_letter(app_env):
     job = wait_job(client, doc, r.json()["job_id"])
     assert job["status"] == "done", job
     lt = client.get(f"/api/v1/letters/{job['letter_id']}", headers=doc).json()
+    r = client.get(f"/api/v1/letters/{lt['id']}/export?format=fhir", headers=doc)
+    assert r.status_code == 409, "a draft is not exported"
     r = client.post(f"/api/v1/letters/{lt['id']}/approve", json={"version": lt["version"]}, headers=doc)
     assert r.status_code == 200 and r.json()["status"] == "approved"
+    # ... and back into the hospital system: an ISiK DocumentReference that fhir.resources validates, the PDF inside
+    import base64
+
+    from fhir.resources.R4B.documentreference import DocumentReference
+
+    r = client.get(f"/api/v1/letters/{lt['id']}/export?format=fhir", headers=doc)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/fhir+json"), r.text
+    ref = DocumentReference.model_validate_json(r.content)
+    assert ref.status == "current" and ref.docStatus == "final"
+    assert ref.content[0].attachment.data.startswith(b"%PDF")  # fhir.resources decodes the base64
+    assert base64.b64decode(r.json()["content"][0]["attachment"]["data"]) == ref.content[0].attachment.data
 
 
 def _import_refuse_complete(app, client, db) -> int:
