@@ -356,6 +356,24 @@ class Case(_Model):
     def rt_end(self) -> dt.date:
         return max((c.end_date for c in self.radiotherapy_courses if c.end_date is not None), default=None)  # type: ignore[return-value]
 
+    def all_dates(self) -> set[dt.date]:
+        """Every date of the case, and the follow-up dates it implies (end of radiotherapy + the visits' weeks):
+        what a letter may write (the fact check's dates, the grounding gate's allowed dates)."""
+        ds = {self.patient.birth_date, self.letter_date}
+        if self.main_diagnosis.date_of_diagnosis:
+            ds.add(self.main_diagnosis.date_of_diagnosis)
+        ds |= {s.date for s in self.prior_treatments.surgeries}
+        for s in self.prior_treatments.systemic:
+            ds.add(s.start_date)
+            if s.end_date:
+                ds.add(s.end_date)
+        for c in self.radiotherapy_courses:
+            ds |= {c.start_date, c.end_date}
+        end = self.rt_end
+        ds |= {end + dt.timedelta(weeks=v.after_weeks) for v in self.follow_up.visits}
+        ds.add(end + dt.timedelta(weeks=self.follow_up.first_visit_weeks))
+        return ds
+
 
 SectionKey = Literal[
     "header",

@@ -129,25 +129,6 @@ def month_forms(d: dt.date) -> list[str]:
     return out
 
 
-def case_dates(case: Case) -> set[dt.date]:
-    """Every date of the case, and the follow-up dates it implies (end of radiotherapy + the visits' weeks)."""
-    p = case.patient
-    ds = {p.birth_date, case.letter_date}
-    if case.main_diagnosis.date_of_diagnosis:
-        ds.add(case.main_diagnosis.date_of_diagnosis)
-    ds |= {s.date for s in case.prior_treatments.surgeries}
-    for s in case.prior_treatments.systemic:
-        ds.add(s.start_date)
-        if s.end_date:
-            ds.add(s.end_date)
-    for c in case.radiotherapy_courses:
-        ds |= {c.start_date, c.end_date}
-    end = case.rt_end
-    ds |= {end + dt.timedelta(weeks=v.after_weeks) for v in case.follow_up.visits}
-    ds.add(end + dt.timedelta(weeks=case.follow_up.first_visit_weeks))
-    return ds
-
-
 def _strings(obj) -> list[str]:
     """Every string value of a nested structure (the case as JSON), and its numbers as text (cycles, days)."""
     if isinstance(obj, str):
@@ -176,7 +157,7 @@ def renderings(case: Case) -> list[str]:
     fracs = {c.fractions for c in courses} | {sum(c.fractions for c in courses)} | {c.fractions_per_week for c in courses}
     for n in fracs:
         out += [f"{n} Fraktionen", f"{n} x"]
-    for d in case_dates(case):
+    for d in case.all_dates():
         out += date_forms(d) + month_forms(d)
     # intervals: the follow-up (weeks, and months and years where they come out whole or nearly), the treatment's
     # length, interruptions, the patient's age (now and at diagnosis)

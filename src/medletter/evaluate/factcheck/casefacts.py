@@ -28,25 +28,6 @@ def case_text(case: Case) -> str:
     return "\n".join(bits)
 
 
-def all_dates(case: Case) -> set[dt.date]:
-    p = case.patient
-    ds = {p.birth_date, case.letter_date}
-    if case.main_diagnosis.date_of_diagnosis:
-        ds.add(case.main_diagnosis.date_of_diagnosis)
-    ds |= {s.date for s in case.prior_treatments.surgeries}
-    for s in case.prior_treatments.systemic:
-        ds.add(s.start_date)
-        if s.end_date:
-            ds.add(s.end_date)
-    for c in case.radiotherapy_courses:
-        ds |= {c.start_date, c.end_date}
-    end = case.rt_end
-    for v in case.follow_up.visits:
-        ds.add(end + dt.timedelta(weeks=v.after_weeks))
-    ds.add(end + dt.timedelta(weeks=case.follow_up.first_visit_weeks))
-    return ds
-
-
 def events(case: Case) -> dict:
     """Dates of the case by event type: {type: {'all': set, 'start': set, 'end': set}}."""
     ev: dict[str, dict[str, set]] = {k: {"all": set(), "start": set(), "end": set()}
@@ -162,7 +143,7 @@ def case_facts(case: Case) -> CaseFacts:
     cf.ok_doses.add(round(sum(c.total_dose_gy for c in courses), 2))
     cf.ok_doses |= {round(x, 2) for x in V.extract_doses(ctext)}
     cf.ok_fractions = {c.fractions for c in courses} | set(V.extract_fractions(ctext))
-    cf.dates = all_dates(case)
+    cf.dates = case.all_dates()
     cf.months = {(x.year, x.month) for x in cf.dates}
     d = case.main_diagnosis
     cf.tnm_cores = {V.tnm_core(p) for p in V.norm_tnm_parts(d.tnm or "")}

@@ -5,6 +5,7 @@ Nothing here knows a case; :mod:`~medletter.evaluate.factcheck.lexicon` adds the
 
 from __future__ import annotations
 
+import os
 import re
 
 from medletter import months as MO
@@ -66,11 +67,7 @@ def similar(a: str, b: str) -> bool:
         return True
     if min(len(a), len(b)) >= 6 and (a in b or b in a):
         return True
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
+    n = len(os.path.commonprefix([a, b]))  # letters the two share from the start
     return n >= 7 and n >= min(len(a), len(b)) - 2
 
 

@@ -3,6 +3,7 @@ abbreviations stand for, its dotted abbreviations and acronyms. Text only; nothi
 
 from __future__ import annotations
 
+import os
 import re
 
 from medletter.evaluate.factcheck.text import norm, similar
@@ -92,11 +93,7 @@ def _holds(w: str, t: str) -> bool:
 
 def _inflected(a: str, b: str) -> bool:
     """One word inflected ("lobuläres" / "lobulär"): they share all but the last three letters, and five."""
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
+    n = len(os.path.commonprefix([a, b]))  # letters the two share from the start
     return n >= 5 and n >= max(len(a), len(b)) - 4
 
 
